@@ -1,0 +1,51 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Dependencies point one way: glimpse (app) -> Engine -> Models -> Tokenizers, Tensors -> GGUF.
+// Numeric targets are built for the host CPU (like llama.cpp's GGML_NATIVE): Glimpse is built from source
+// on the machine that runs it, and the kernels need AVX2/FMA/F16C (or NEON) to be fast.
+let native: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "native", "-Ounchecked"])]
+
+let package = Package(
+    name: "Glimpse",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "glimpse", targets: ["glimpse"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: System libraries (Debian's -dev packages)
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw",
+                       providers: [.apt(["libncursesw5-dev"])]),
+        .systemLibrary(name: "CChafa", path: "Sources/CChafa", pkgConfig: "chafa",
+                       providers: [.apt(["libchafa-dev", "libglib2.0-dev"])]),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+                       providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
+
+        // MARK: Engine layers
+        .target(name: "GGUF"),
+        .target(name: "Tensors", dependencies: ["GGUF", "COpenBLAS"], swiftSettings: native),
+        .target(name: "Tokenizers", dependencies: ["GGUF"]),
+        .target(name: "Models", dependencies: ["GGUF", "Tensors", "Tokenizers"], swiftSettings: native),
+        .target(name: "Engine", dependencies: ["Models", "Tokenizers", "GGUF"]),
+
+        // MARK: App
+        .executableTarget(name: "glimpse", dependencies: [
+            "Engine", "Models", "GGUF", "Tensors",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // MARK: Tests
+        .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "GGUF"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "Tensors", "GGUF"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models"]),
+    ]
+)

@@ -1,0 +1,153 @@
+import Foundation
+
+/// Small pure kernels on float vectors (formats.md §1.5 for the exact definitions ggml uses).
+public enum Ops {
+    @inline(__always) static func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc = SIMD8<Float>()
+        let xr = UnsafeRawPointer(x)
+        var i = 0
+        while i + 8 <= n {
+            let v = xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self)
+            acc.addProduct(v, v)
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { s += x[i] * x[i]; i += 1 }
+        return s
+    }
+
+    /// y = x / sqrt(mean(x²) + eps) · w   (w may be nil: plain normalization). x and y may alias.
+    public static func rmsNorm(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
+                               _ n: Int, eps: Float) {
+        let scale = 1 / (sumOfSquares(x, n) / Float(n) + eps).squareRoot()
+        if let w {
+            for i in 0 ..< n { y[i] = x[i] * scale * w[i] }
+        } else {
+            for i in 0 ..< n { y[i] = x[i] * scale }
+        }
+    }
+
+    /// y = (x - mean) / sqrt(var + eps) · w + b (population variance).
+    public static func layerNorm(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>?, _ b: UnsafePointer<Float>?,
+                                 _ y: UnsafeMutablePointer<Float>, _ n: Int, eps: Float) {
+        var mean: Float = 0
+        for i in 0 ..< n { mean += x[i] }
+        mean /= Float(n)
+        var variance: Float = 0
+        for i in 0 ..< n { let d = x[i] - mean; variance += d * d }
+        let scale = 1 / (variance / Float(n) + eps).squareRoot()
+        for i in 0 ..< n {
+            var v = (x[i] - mean) * scale
+            if let w { v *= w[i] }
+            if let b { v += b[i] }
+            y[i] = v
+        }
+    }
+
+    /// Numerically stable in-place softmax.
+    public static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        var m = -Float.infinity
+        for i in 0 ..< n { m = max(m, x[i]) }
+        var s: Float = 0
+        for i in 0 ..< n { let e = expf(x[i] - m); x[i] = e; s += e }
+        let inv = 1 / s
+        for i in 0 ..< n { x[i] *= inv }
+    }
+
+    @inline(__always) public static func silu(_ x: Float) -> Float { x / (1 + expf(-x)) }
+
+    /// The tanh approximation ggml uses for GELU.
+    @inline(__always) public static func geluTanh(_ x: Float) -> Float {
+        0.5 * x * (1 + tanhf(0.7978845608 * (x + 0.044715 * x * x * x)))
+    }
+
+    @inline(__always) public static func geluErf(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
+
+    @inline(__always) public static func geluQuick(_ x: Float) -> Float { x / (1 + expf(-1.702 * x)) }
+
+    /// gate[i] = act(gate[i]) · up[i]
+    public static func gatedActivation(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int,
+                                       _ act: Activation) {
+        switch act {
+        case .silu: for i in 0 ..< n { gate[i] = silu(gate[i]) * up[i] }
+        case .geluTanh: for i in 0 ..< n { gate[i] = geluTanh(gate[i]) * up[i] }
+        case .geluErf: for i in 0 ..< n { gate[i] = geluErf(gate[i]) * up[i] }
+        case .geluQuick: for i in 0 ..< n { gate[i] = geluQuick(gate[i]) * up[i] }
+        }
+    }
+
+    public static func add(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) {
+        for i in 0 ..< n { y[i] += x[i] }
+    }
+
+    public static func scale(_ y: UnsafeMutablePointer<Float>, _ s: Float, _ n: Int) {
+        for i in 0 ..< n { y[i] *= s }
+    }
+
+    /// Dot product of two float vectors.
+    @inline(__always) public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
+        let ar = UnsafeRawPointer(a), br = UnsafeRawPointer(b)
+        var i = 0
+        while i + 16 <= n {
+            acc0.addProduct(ar.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self),
+                            br.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
+            acc1.addProduct(ar.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self),
+                            br.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self))
+            i += 16
+        }
+        var s = (acc0 + acc1).sum()
+        while i < n { s += a[i] * b[i]; i += 1 }
+        return s
+    }
+
+    /// y += a · x
+    @inline(__always) public static func axpy(_ y: UnsafeMutablePointer<Float>, _ a: Float, _ x: UnsafePointer<Float>, _ n: Int) {
+        for i in 0 ..< n { y[i] += a * x[i] }
+    }
+}
+
+public enum Activation: Sendable {
+    case silu, geluTanh, geluErf, geluQuick
+}
+
+/// Rotary position embedding of one head vector (formats.md §2.3).
+public struct Rope: Sendable {
+    public enum Pairing: Sendable {
+        /// Adjacent pairs (2k, 2k+1): GGUF `llama` weights were permuted for this.
+        case adjacent
+        /// Halves (k, k + n/2): NEOX style, used by qwen2 and gemma.
+        case halves
+    }
+
+    public let dimensions: Int
+    public let pairing: Pairing
+    /// inverse frequencies, already including the linear scale and per-dimension factors.
+    let inverseFrequencies: [Float]
+
+    public init(dimensions: Int, base: Float, scale: Float = 1, factors: [Float]? = nil, pairing: Pairing) {
+        self.dimensions = dimensions
+        self.pairing = pairing
+        inverseFrequencies = (0 ..< dimensions / 2).map { k in
+            let theta = scale * powf(base, -2 * Float(k) / Float(dimensions))
+            return theta / (factors.map { $0[k] } ?? 1)
+        }
+    }
+
+    /// Rotates `heads` consecutive head vectors of length `headDim` at position `pos`, in place.
+    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, pos: Int) {
+        let half = dimensions / 2
+        for k in 0 ..< half {
+            let angle = Float(pos) * inverseFrequencies[k]
+            let c = cosf(angle), s = sinf(angle)
+            for h in 0 ..< heads {
+                let v = x + h * headDim
+                let i0 = pairing == .adjacent ? 2 * k : k
+                let i1 = pairing == .adjacent ? 2 * k + 1 : k + half
+                let x0 = v[i0], x1 = v[i1]
+                v[i0] = x0 * c - x1 * s
+                v[i1] = x0 * s + x1 * c
+            }
+        }
+    }
+}
