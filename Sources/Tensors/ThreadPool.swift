@@ -11,6 +11,9 @@ public final class ThreadPool: @unchecked Sendable {
     private let nextChunk = Atomic<Int>(0)
     private let unfinished = Atomic<Int>(0)
     private let sleeping = Atomic<Int>(0)
+    /// Workers that have finished the current loop; the caller waits for all of them so that no worker
+    /// can still be inside one loop when the next one is set up.
+    private let finishedWorkers = Atomic<Int>(0)
     private let wake = NSCondition()
     private var shuttingDown = false
 
@@ -52,6 +55,7 @@ public final class ThreadPool: @unchecked Sendable {
             chunkCount = chunks
             nextChunk.store(0, ordering: .relaxed)
             unfinished.store(chunks, ordering: .relaxed)
+            finishedWorkers.store(0, ordering: .relaxed)
             epoch.add(1, ordering: .releasing)
             if sleeping.load(ordering: .acquiring) > 0 {
                 wake.lock()
@@ -60,6 +64,7 @@ public final class ThreadPool: @unchecked Sendable {
             }
             runChunks()
             while unfinished.load(ordering: .acquiring) > 0 {}
+            while finishedWorkers.load(ordering: .acquiring) < threadCount - 1 {}
             self.body = nil
         }
     }
@@ -102,6 +107,7 @@ public final class ThreadPool: @unchecked Sendable {
             if shuttingDown { return }
             seen = epoch.load(ordering: .acquiring)
             runChunks()
+            finishedWorkers.add(1, ordering: .releasing)
         }
     }
 }

@@ -1,0 +1,54 @@
+import Models
+
+/// What a generation streams to its consumer.
+public enum GenerationEvent: Sendable {
+    /// Newly completed text (never half a UTF-8 character, never part of a stop string).
+    case token(String)
+    /// Running figures, sent after the prompt is processed and then with every token.
+    case stats(GenerationStats)
+    case finished(FinishReason, GenerationStats)
+    case failed(String)
+}
+
+public enum FinishReason: String, Sendable, Codable {
+    case endOfGeneration = "eog", stopString = "stop", maxTokens = "length", cancelled
+}
+
+public struct GenerationStats: Sendable, Codable, Equatable {
+    public var promptTokens = 0
+    /// Prompt tokens served from the cache of the previous turn.
+    public var cachedPromptTokens = 0
+    public var generatedTokens = 0
+    public var timeToFirstToken: Double = 0
+    public var promptSeconds: Double = 0
+    public var generationSeconds: Double = 0
+
+    public init() {}
+
+    public var tokensPerSecond: Double {
+        generatedTokens > 1 && generationSeconds > 0 ? Double(generatedTokens - 1) / generationSeconds : 0
+    }
+
+    public var promptTokensPerSecond: Double {
+        promptSeconds > 0 ? Double(promptTokens - cachedPromptTokens) / promptSeconds : 0
+    }
+}
+
+/// One request: a conversation rendered through the model's template, or a raw prompt.
+public struct GenerationRequest: Sendable {
+    public enum Prompt: Sendable {
+        case chat([ChatMessage])
+        case raw(String)
+    }
+
+    public var prompt: Prompt
+    public var sampling: SamplingParameters
+    public var maxTokens: Int
+    public var extraStopStrings: [String] = []
+
+    public init(prompt: Prompt, sampling: SamplingParameters = SamplingParameters(), maxTokens: Int = 512) {
+        self.prompt = prompt
+        self.sampling = sampling
+        self.maxTokens = maxTokens
+    }
+}

@@ -1,0 +1,119 @@
+/// One turn of a conversation.
+public struct ChatMessage: Sendable, Equatable, Codable {
+    public enum Role: String, Sendable, Codable { case system, user, assistant }
+    public var role: Role
+    public var content: String
+
+    public init(_ role: Role, _ content: String) {
+        self.role = role
+        self.content = content
+    }
+}
+
+/// The prompt formats Glimpse knows (formats.md §5.8, §6). Rendered text is tokenized with special-token
+/// parsing, and the tokenizer adds BOS itself, so templates never start with a BOS text of their own
+/// (except MiniGPT-v2, whose reference prompt carries a literal `<s>` on top of the automatic one).
+public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
+    /// LLaVA-1.5 (`conv_llava_v1`): "USER: … ASSISTANT: …</s>"
+    case vicuna
+    /// MiniGPT-4 with Vicuna: "###Human: … ###Assistant: "
+    case minigpt4
+    /// LLaMA-2 chat: "[INST] <<SYS>>…<</SYS>> … [/INST]"
+    case llama2
+    /// MiniGPT-v2 (and MiniGPT-4 with LLaMA-2): "<s>[INST] … [/INST]"
+    case minigptv2
+    /// ChatML: "<|im_start|>user\n…<|im_end|>\n"
+    case chatml
+    /// Gemma: "<start_of_turn>user\n…<end_of_turn>\n<start_of_turn>model\n"
+    case gemma
+
+    static let vicunaSystem = "A chat between a curious human and an artificial intelligence assistant. "
+        + "The assistant gives helpful, detailed, and polite answers to the human's questions."
+    static let minigpt4System = "Give the following image: <Img>ImageContent</Img>. "
+        + "You will be able to see the image once I provide it to you. Please answer my questions."
+
+    /// Text that ends an answer even when the model emits no end-of-generation token.
+    public var stopStrings: [String] {
+        switch self {
+        case .minigpt4: return ["###"]
+        case .vicuna: return ["USER:"]
+        case .llama2, .minigptv2: return ["[INST]"]
+        case .chatml: return ["<|im_end|>"]
+        case .gemma: return ["<end_of_turn>"]
+        }
+    }
+
+    /// Chooses a template from the file's template text, else from tokens the vocabulary has.
+    public static func detect(templateText: String?, architecture: String, hasToken: (String) -> Bool) -> ChatTemplate {
+        if let t = templateText {
+            if t.contains("<|im_start|>") { return .chatml }
+            if t.contains("<start_of_turn>") { return .gemma }
+            if t.contains("###Human") { return .minigpt4 }
+            if t.contains("<s>[INST]") && !t.contains("<<SYS>>") { return .minigptv2 }
+            if t.contains("[INST]") { return .llama2 }
+            if t.contains("USER:") && t.contains("ASSISTANT:") { return .vicuna }
+        }
+        if architecture.hasPrefix("gemma") || hasToken("<start_of_turn>") { return .gemma }
+        if hasToken("<|im_start|>") { return .chatml }
+        return .vicuna
+    }
+
+    /// The prompt for `messages`, ending where the assistant's next answer begins.
+    public func render(_ messages: [ChatMessage]) -> String {
+        let system = messages.first { $0.role == .system }?.content
+        let turns = messages.filter { $0.role != .system }
+        var out = ""
+        switch self {
+        case .vicuna:
+            out = (system ?? Self.vicunaSystem) + " "
+            for m in turns {
+                out += m.role == .user ? "USER: \(m.content) " : "ASSISTANT: \(m.content)</s>"
+            }
+            out += "ASSISTANT:"
+        case .minigpt4:
+            out = system ?? Self.minigpt4System
+            for m in turns {
+                out += m.role == .user ? "###Human: \(m.content)" : "###Assistant: \(m.content)"
+            }
+            out += "###Assistant: "
+        case .llama2:
+            var first = true
+            for m in turns {
+                if m.role == .user {
+                    if !first { out += "<s>" }
+                    let sys = first && system != nil ? "<<SYS>>\n\(system!)\n<</SYS>>\n\n" : ""
+                    out += "[INST] \(sys)\(m.content) [/INST]"
+                    first = false
+                } else {
+                    out += " \(m.content) </s>"
+                }
+            }
+        case .minigptv2:
+            for m in turns {
+                out += m.role == .user ? "<s>[INST] \(m.content) [/INST]" : " \(m.content)</s>"
+            }
+        case .chatml:
+            if let system { out += "<|im_start|>system\n\(system)<|im_end|>\n" }
+            for m in turns { out += "<|im_start|>\(m.role.rawValue)\n\(m.content)<|im_end|>\n" }
+            out += "<|im_start|>assistant\n"
+        case .gemma:
+            var pendingSystem = system.map { $0 + "\n\n" } ?? ""
+            for m in turns {
+                let role = m.role == .user ? "user" : "model"
+                out += "<start_of_turn>\(role)\n\(pendingSystem)\(m.content.trimmingWhitespace)<end_of_turn>\n"
+                pendingSystem = ""
+            }
+            out += "<start_of_turn>model\n"
+        }
+        return out
+    }
+}
+
+extension String {
+    var trimmingWhitespace: String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        return String(scalars[first ... last])
+    }
+}

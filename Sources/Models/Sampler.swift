@@ -1,0 +1,103 @@
+import Foundation
+
+/// Sampling settings, named as llama.cpp names them. `temperature <= 0` means greedy.
+public struct SamplingParameters: Sendable, Codable, Equatable {
+    public var temperature: Float = 0.8
+    public var topK: Int = 40
+    public var topP: Float = 0.95
+    public var minP: Float = 0.05
+    public var repeatPenalty: Float = 1.0
+    /// How many recent tokens the repetition penalty looks at.
+    public var repeatLastN: Int = 64
+    public var seed: UInt64? = nil
+
+    public init() {}
+
+    public static var greedy: SamplingParameters {
+        var p = SamplingParameters()
+        p.temperature = 0
+        return p
+    }
+}
+
+/// Picks the next token from logits: repetition penalty, then top-k, top-p, min-p, temperature, draw
+/// (llama.cpp's default chain order).
+public struct Sampler: Sendable {
+    public let parameters: SamplingParameters
+    private var rng: SplitMix64
+
+    public init(_ parameters: SamplingParameters) {
+        self.parameters = parameters
+        rng = SplitMix64(seed: parameters.seed ?? UInt64.random(in: 0 ... UInt64.max))
+    }
+
+    public mutating func sample(_ logits: UnsafeMutablePointer<Float>, count n: Int, history: [Int32]) -> Int32 {
+        let p = parameters
+        if p.repeatPenalty != 1, p.repeatLastN != 0 {
+            let recent = Set(history.suffix(p.repeatLastN < 0 ? history.count : p.repeatLastN))
+            for t in recent where t >= 0 && Int(t) < n {
+                let l = logits[Int(t)]
+                logits[Int(t)] = l > 0 ? l / p.repeatPenalty : l * p.repeatPenalty
+            }
+        }
+        if p.temperature <= 0 { return Self.argmax(logits, n) }
+
+        var candidates = (0 ..< n).map { (id: Int32($0), logit: logits[$0]) }
+        if p.topK > 0 && p.topK < n {
+            candidates = Array(candidates.sorted { $0.logit > $1.logit }.prefix(p.topK))
+        } else {
+            candidates.sort { $0.logit > $1.logit }
+        }
+        var probs = Self.softmax(candidates.map(\.logit))
+        if p.topP < 1 {
+            var cumulative: Float = 0
+            var keep = candidates.count
+            for (i, q) in probs.enumerated() {
+                cumulative += q
+                if cumulative >= p.topP { keep = i + 1; break }
+            }
+            candidates.removeSubrange(keep...)
+            probs.removeSubrange(keep...)
+        }
+        if p.minP > 0, let top = probs.first {
+            let keep = max(1, probs.prefix { $0 >= p.minP * top }.count)
+            candidates.removeSubrange(keep...)
+        }
+        probs = Self.softmax(candidates.map { $0.logit / p.temperature })
+        var r = Float(rng.nextDouble())
+        for (i, q) in probs.enumerated() {
+            r -= q
+            if r <= 0 { return candidates[i].id }
+        }
+        return candidates.last!.id
+    }
+
+    public static func argmax(_ x: UnsafePointer<Float>, _ n: Int) -> Int32 {
+        var best = 0
+        for i in 1 ..< n where x[i] > x[best] { best = i }
+        return Int32(best)
+    }
+
+    static func softmax(_ x: [Float]) -> [Float] {
+        guard let m = x.max() else { return [] }
+        let e = x.map { expf($0 - m) }
+        let s = e.reduce(0, +)
+        return e.map { $0 / s }
+    }
+}
+
+/// Small, fast, seedable generator (the same seed gives the same draws on every platform).
+struct SplitMix64: Sendable {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Glimpse: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "glimpse",
+        abstract: "Chat about images with vision-language models, on your own machine.",
+        subcommands: [Ask.self, Info.self, Bench.self, Tokenize.self, Logits.self],
+        defaultSubcommand: Ask.self)
+}
+
+/// Prints one line to stderr and exits non-zero: the shape of every user-facing failure.
+func fail(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("glimpse: \(message)\n".utf8))
+    return ExitCode.failure
+}
+
+/// The default model: Gemma 3 270M from the test setup's cache, until the built-in model ships.
+enum DefaultModel {
+    static var path: String {
+        if let p = ProcessInfo.processInfo.environment["GLIMPSE_MODEL"] { return p }
+        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        return "\(home)/.cache/glimpse/models/gemma-3-270m-q4_k_m.gguf"
+    }
+}

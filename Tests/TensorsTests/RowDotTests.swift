@@ -1,0 +1,35 @@
+import Foundation
+import GGUF
+import Tensors
+import XCTest
+
+/// The integer dot kernels (weights against quantized activations) must agree with dequantizing the row
+/// and taking a float dot product. The activation quantization (int8 per block) bounds the difference:
+/// about 1/127 of each block's largest value, so 1% of the norm-scaled sum is a safe bound.
+final class RowDotTests: XCTestCase {
+    func testKernelsMatchDequantizedDot() throws {
+        for path in TestModels.derivedModels() {
+            let file = try GGUFFile(path: path)
+            var checked = Set<GGMLType>()
+            for info in file.tensors where info.shape.count == 2 && !checked.contains(info.type) {
+                checked.insert(info.type)
+                let w = file.view(info.name)!
+                let k = w.rowLength
+                var rng = SeededGenerator(seed: 7)
+                let x = (0 ..< k).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+                let act = QuantizedActivation()
+                var row = [Float](repeating: 0, count: k)
+                x.withUnsafeBufferPointer { xp in
+                    act.quantize(xp.baseAddress!, k, as: ActivationFormat(weight: w.type))
+                    for r in stride(from: 0, to: min(w.rowCount, 64), by: 7) {
+                        row.withUnsafeMutableBufferPointer { w.dequantizeRow(r, into: $0.baseAddress!) }
+                        var exact: Float = 0, scale: Float = 0
+                        for i in 0 ..< k { exact += row[i] * x[i]; scale += abs(row[i] * x[i]) }
+                        let got = RowDot.dot(w.type, w.row(r), act, k)
+                        XCTAssertEqual(got, exact, accuracy: 0.01 * scale + 1e-6, "\(w.type) \(info.name) row \(r)")
+                    }
+                }
+            }
+        }
+    }
+}
