@@ -5,7 +5,12 @@ public struct GGUFError: Error, CustomStringConvertible, Sendable {
 
     public init(path: String, fault: String) {
         self.path = path
-        self.fault = fault
+        // Names read from a corrupt file may hold control characters; keep the message on one line.
+        var clean = ""
+        for s in fault.unicodeScalars {
+            if s.properties.generalCategory == .control { clean += "\\u{\(String(s.value, radix: 16))}" } else { clean.unicodeScalars.append(s) }
+        }
+        self.fault = clean
     }
 
     public var description: String { "\(path): \(fault)" }

@@ -1,0 +1,64 @@
+import Engine
+import Foundation
+import Models
+import XCTest
+
+final class EngineTests: XCTestCase {
+    static let model = (ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
+        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models") + "/gemma-3-270m-q4_k_m.gguf"
+
+    func testStreamsTokensStatsAndFinish() async throws {
+        let engine = Engine(threads: 2)
+        try await engine.load(path: Self.model, contextSize: 512)
+        let request = GenerationRequest(prompt: .chat([ChatMessage(.user, "Count from one to five.")]),
+                                        sampling: .greedy, maxTokens: 12)
+        var text = "", finished: (FinishReason, GenerationStats)? = nil
+        for await e in await engine.generate(request) {
+            switch e {
+            case .token(let t): text += t
+            case .finished(let r, let s): finished = (r, s)
+            case .failed(let m): XCTFail(m)
+            case .stats: break
+            }
+        }
+        XCTAssertFalse(text.isEmpty)
+        let (_, stats) = try XCTUnwrap(finished)
+        XCTAssertGreaterThan(stats.promptTokens, 5)
+        XCTAssertLessThanOrEqual(stats.generatedTokens, 12)
+        XCTAssertGreaterThan(stats.timeToFirstToken, 0)
+
+        // A second turn reuses the cached prefix of the first.
+        let second = GenerationRequest(prompt: .chat([ChatMessage(.user, "Count from one to five."),
+                                                      ChatMessage(.assistant, text),
+                                                      ChatMessage(.user, "And back down?")]),
+                                       sampling: .greedy, maxTokens: 4)
+        for await e in await engine.generate(second) {
+            if case .finished(_, let s) = e { XCTAssertGreaterThan(s.cachedPromptTokens, 5) }
+        }
+    }
+
+    func testCancellingTheConsumerStopsGeneration() async throws {
+        let engine = Engine(threads: 2)
+        try await engine.load(path: Self.model, contextSize: 1024)
+        let request = GenerationRequest(prompt: .raw("Once upon a time"), sampling: .greedy, maxTokens: 500)
+        let stream = await engine.generate(request)
+        var count = 0
+        for await e in stream { if case .token = e { count += 1; if count == 3 { break } } }
+        // Leaving the loop cancels; the engine must be free for the next request at once.
+        let next = await engine.generate(GenerationRequest(prompt: .raw("Hi"), sampling: .greedy, maxTokens: 2))
+        var finished = false
+        for await e in next { if case .finished = e { finished = true } }
+        XCTAssertTrue(finished)
+    }
+
+    func testTooLongPromptFailsCleanly() async throws {
+        let engine = Engine(threads: 2)
+        try await engine.load(path: Self.model, contextSize: 32)
+        let long = String(repeating: "word ", count: 100)
+        var failure: String?
+        for await e in await engine.generate(GenerationRequest(prompt: .raw(long), maxTokens: 4)) {
+            if case .failed(let m) = e { failure = m }
+        }
+        XCTAssertTrue(failure?.contains("context holds 32") ?? false, failure ?? "no failure")
+    }
+}

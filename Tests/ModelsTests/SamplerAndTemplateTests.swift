@@ -1,0 +1,37 @@
+import Models
+import XCTest
+
+final class SamplerAndTemplateTests: XCTestCase {
+    func testGreedyAndSeededSampling() {
+        var logits: [Float] = [0.1, 2.0, 1.9, -1, 0.5]
+        var greedy = Sampler(.greedy)
+        XCTAssertEqual(logits.withUnsafeMutableBufferPointer { greedy.sample($0.baseAddress!, count: 5, history: []) }, 1)
+        var p = SamplingParameters(); p.seed = 42; p.temperature = 1; p.topK = 0; p.topP = 1; p.minP = 0
+        func draws() -> [Int32] {
+            var s = Sampler(p)
+            return (0 ..< 50).map { _ in var l = logits; return l.withUnsafeMutableBufferPointer { s.sample($0.baseAddress!, count: 5, history: []) } }
+        }
+        XCTAssertEqual(draws(), draws(), "same seed, same draws")
+        XCTAssertGreaterThan(Set(draws()).count, 1, "temperature 1 draws more than one token")
+        p.topK = 1
+        var topOne = Sampler(p)
+        XCTAssertEqual(logits.withUnsafeMutableBufferPointer { topOne.sample($0.baseAddress!, count: 5, history: []) }, 1)
+        // A strong repetition penalty moves greedy off a repeated token.
+        var penal = SamplingParameters.greedy; penal.repeatPenalty = 10
+        var s = Sampler(penal)
+        XCTAssertEqual(logits.withUnsafeMutableBufferPointer { s.sample($0.baseAddress!, count: 5, history: [1]) }, 2)
+    }
+
+    func testTemplates() {
+        let m = [ChatMessage(.user, "hi"), ChatMessage(.assistant, "hello"), ChatMessage(.user, "bye")]
+        XCTAssertEqual(ChatTemplate.gemma.render(m),
+                       "<start_of_turn>user\nhi<end_of_turn>\n<start_of_turn>model\nhello<end_of_turn>\n<start_of_turn>user\nbye<end_of_turn>\n<start_of_turn>model\n")
+        XCTAssertEqual(ChatTemplate.chatml.render([ChatMessage(.user, "hi")]), "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
+        XCTAssertEqual(ChatTemplate.minigptv2.render([ChatMessage(.user, "<Img><ImageHere></Img> [vqa] what?")]),
+                       "<s>[INST] <Img><ImageHere></Img> [vqa] what? [/INST]")
+        XCTAssertTrue(ChatTemplate.vicuna.render(m).hasSuffix("USER: hi ASSISTANT: hello</s>USER: bye ASSISTANT:"))
+        XCTAssertTrue(ChatTemplate.minigpt4.render([ChatMessage(.user, "q")]).hasSuffix("###Human: q###Assistant: "))
+        XCTAssertEqual(ChatTemplate.detect(templateText: "{{<|im_start|>}}", architecture: "llama", hasToken: { _ in false }), .chatml)
+        XCTAssertEqual(ChatTemplate.detect(templateText: nil, architecture: "gemma3", hasToken: { _ in false }), .gemma)
+    }
+}
