@@ -1,0 +1,61 @@
+"""Glimpse vs llama.cpp (llama-cpp-python) on the same GGUF files and thread count, in one run.
+Prints prompt processing (pp) and generation (tg) tokens per second and their ratio.
+
+Usage: bench_vs_llamacpp.py [-t THREADS] MODEL.gguf [MODEL.gguf ...]
+"""
+import argparse
+import json
+import os
+import subprocess
+import time
+
+import numpy as np
+from llama_cpp import Llama
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+def llamacpp(path, threads, n_prompt=512, n_gen=128, reps=3):
+    llm = Llama(model_path=path, n_ctx=n_prompt + n_gen + 8, n_batch=512, n_ubatch=512, n_threads=threads,
+                n_threads_batch=threads, verbose=False)
+    rng = np.random.default_rng(0)
+    prompt = [int(t) for t in rng.integers(0, llm.n_vocab(), n_prompt)]
+    llm.eval(prompt[:16])
+    pp, tg = [], []
+    for _ in range(reps):
+        llm.reset()
+        t = time.perf_counter(); llm.eval(prompt); pp.append(n_prompt / (time.perf_counter() - t))
+        llm.reset()
+        tok = llm.token_bos()
+        t = time.perf_counter()
+        for _ in range(n_gen):
+            llm.eval([tok])
+            tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        tg.append(n_gen / (time.perf_counter() - t))
+    return float(np.mean(pp)), float(np.mean(tg))
+
+
+def glimpse(path, threads):
+    out = subprocess.run([os.path.join(ROOT, ".build/release/glimpse"), "bench", "--model", path, "-t", str(threads),
+                          "--json"], check=True, capture_output=True, text=True).stdout
+    r = json.loads(out)
+    return r["pp_tokens_per_second"], r["tg_tokens_per_second"]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-t", "--threads", type=int, default=2)
+    ap.add_argument("models", nargs="+")
+    a = ap.parse_args()
+    print(f"| model | test | llama.cpp t/s | Glimpse t/s | ratio |  ({a.threads} threads)")
+    print("| --- | --- | ---: | ---: | ---: |")
+    for m in a.models:
+        g_pp, g_tg = glimpse(m, a.threads)
+        l_pp, l_tg = llamacpp(m, a.threads)
+        name = os.path.basename(m)
+        print(f"| {name} | pp512 | {l_pp:.1f} | {g_pp:.1f} | {g_pp / l_pp:.2f}x |")
+        print(f"| {name} | tg128 | {l_tg:.1f} | {g_tg:.1f} | {g_tg / l_tg:.2f}x |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
