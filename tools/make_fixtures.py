@@ -10,6 +10,8 @@ import sys
 import numpy as np
 from llama_cpp import Llama
 
+import reference_forward
+
 HARD_STRINGS = [
     "Hello world",
     " leading space and  double  spaces",
@@ -40,6 +42,7 @@ def main() -> None:
         llm = Llama(model_path=path, n_ctx=1024, n_threads=os.cpu_count(), n_batch=512, logits_all=True,
                     verbose=False)
         out = {"model": os.path.basename(path), "tokens": [], "logits": [], "greedy": []}
+        meta, weights = reference_forward.load(path)
         for s in HARD_STRINGS:
             ids = llm.tokenize(s.encode(), add_bos=True, special=True)
             ids_plain = llm.tokenize(s.encode(), add_bos=False, special=False)
@@ -50,8 +53,10 @@ def main() -> None:
             llm.eval(ids)
             logits = np.array(llm.scores[len(ids) - 1], dtype=np.float64)
             top = np.argsort(-logits)[:10]
+            exact = reference_forward.forward(meta, weights, ids)
             out["logits"].append({"prompt": p, "ids": ids, "top_ids": [int(t) for t in top],
-                                  "top_logits": [float(logits[t]) for t in top]})
+                                  "top_logits": [float(logits[t]) for t in top],
+                                  "exact_logits": [float(exact[t]) for t in top]})
             # Greedy continuation, with the top-2 margin at each step so the test can see near-ties.
             llm.reset()
             llm.eval(ids)

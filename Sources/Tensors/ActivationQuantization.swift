@@ -74,25 +74,6 @@ public final class QuantizedActivation: @unchecked Sendable {
         }
     }
 
-    /// Writes the values the integer kernels see (int8 × scale) as floats: the batched sgemm path uses this
-    /// so its numerics match the single-token path and llama.cpp's.
-    public func dequantize(into y: UnsafeMutablePointer<Float>) {
-        switch format {
-        case .float:
-            y.update(from: floats!, count: length)
-        case .q8_0, .q8_1:
-            for b in 0 ..< length / 32 {
-                let d = scales[b]
-                for j in 0 ..< 32 { y[32 * b + j] = d * Float(qs[32 * b + j]) }
-            }
-        case .q8_K:
-            for b in 0 ..< length / 256 {
-                let d = scales[b]
-                for j in 0 ..< 256 { y[256 * b + j] = d * Float(qs[256 * b + j]) }
-            }
-        }
-    }
-
     @inline(__always) private func quantize32(_ x: UnsafePointer<Float>, block b: Int, withSum: Bool) {
         var amax: Float = 0
         for j in 0 ..< 32 { amax = max(amax, abs(x[j])) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GGUF
 import Models
 import Tensors
 
@@ -19,6 +20,8 @@ struct Bench: ParsableCommand {
     var repetitions: Int = 3
     @Flag(help: "Print one JSON object.")
     var json = false
+    @Flag(help: "Also time one matrix-vector product per weight tensor type (what decoding is made of).")
+    var kernels = false
 
     func run() throws {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
@@ -34,11 +37,7 @@ struct Bench: ParsableCommand {
         var rng = SystemRandomNumberGenerator()
         let prompt = (0 ..< nPrompt).map { _ in Int32.random(in: 0 ..< Int32(lm.vocabularySize), using: &rng) }
 
-        func time(_ body: () throws -> Void) rethrows -> Double {
-            let t = DispatchTime.now().uptimeNanoseconds
-            try body()
-            return Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
-        }
+        func time(_ body: () throws -> Void) rethrows -> Double { try Bench.time(body) }
         // Warm-up: touches every weight page once.
         cache.truncate(to: 0)
         try decoder.forward(.tokens(Array(prompt.prefix(16))), cache: cache, logits: logits)
@@ -62,6 +61,7 @@ struct Bench: ParsableCommand {
                 tg.append(Double(nGen) / s)
             }
         }
+        if kernels { timeKernels(lm, pool: pool) }
         let ppMean = pp.isEmpty ? 0 : pp.reduce(0, +) / Double(pp.count)
         let tgMean = tg.isEmpty ? 0 : tg.reduce(0, +) / Double(tg.count)
         if json {
@@ -73,6 +73,41 @@ struct Bench: ParsableCommand {
             print("| --- | ---: | --- | ---: |")
             if nPrompt > 0 { print(String(format: "| %@ | %d | pp%d | %.2f |", name, threads, nPrompt, ppMean)) }
             if nGen > 0 { print(String(format: "| %@ | %d | tg%d | %.2f |", name, threads, nGen, tgMean)) }
+        }
+    }
+}
+
+extension Bench {
+    static func time(_ body: () throws -> Void) rethrows -> Double {
+        let t = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9
+    }
+
+    /// For each tensor type, the largest 2-D weight: best-of-20 time of y = W·x and the bytes streamed per second.
+    func timeKernels(_ lm: LanguageModel, pool: ThreadPool) {
+        var largest: [GGMLType: GGUFTensorInfo] = [:]
+        for t in lm.file.tensors where t.shape.count == 2 && t.byteCount > (largest[t.type]?.byteCount ?? 0) {
+            largest[t.type] = t
+        }
+        let scratch = QuantizedActivation()
+        print("| tensor | type | shape | ms | GB/s |")
+        print("| --- | --- | --- | ---: | ---: |")
+        for (_, info) in largest.sorted(by: { $0.value.byteCount > $1.value.byteCount }) {
+            let w = lm.file.view(info.name)!
+            let x = (0 ..< w.rowLength).map { _ in Float.random(in: -1 ... 1) }
+            var y = [Float](repeating: 0, count: w.rowCount)
+            var best = Double.infinity
+            for _ in 0 ..< 20 {
+                let s = Bench.time {
+                    x.withUnsafeBufferPointer { xp in
+                        y.withUnsafeMutableBufferPointer { MatMul.vector(w, xp.baseAddress!, $0.baseAddress!, scratch: scratch, pool: pool) }
+                    }
+                }
+                best = min(best, s)
+            }
+            print(String(format: "| %@ | %@ | %@ | %.3f | %.1f |", info.name, info.type.description, "\(info.shape)",
+                         best * 1000, Double(info.byteCount) / best / 1e9))
         }
     }
 }

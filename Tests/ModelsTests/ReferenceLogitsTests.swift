@@ -7,7 +7,9 @@ import XCTest
 /// Logits and greedy continuations against llama.cpp (fixtures from tools/make_fixtures.py).
 final class ReferenceLogitsTests: XCTestCase {
     struct Fixture: Decodable {
-        struct Logits: Decodable { let prompt: String; let ids: [Int32]; let top_ids: [Int]; let top_logits: [Double] }
+        struct Logits: Decodable {
+            let prompt: String; let ids: [Int32]; let top_ids: [Int]; let top_logits: [Double]; let exact_logits: [Double]
+        }
         struct Greedy: Decodable { let prompt: String; let ids: [Int32]; let margins: [Double] }
         let model: String
         let logits: [Logits]
@@ -22,15 +24,6 @@ final class ReferenceLogitsTests: XCTestCase {
     func fixtures() throws -> [Fixture] {
         try FileManager.default.contentsOfDirectory(atPath: Self.fixtureDirectory.path).filter { $0.hasSuffix(".json") }.sorted()
             .map { try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: Self.fixtureDirectory.appendingPathComponent($0))) }
-    }
-
-    /// Tolerance on |Δlogit| as a fraction of the reference's top-10 logit spread.
-    /// F16 weights: both sides compute in float (llama.cpp rounds activations and the KV cache to fp16),
-    /// measured agreement 0.01 on spreads of 3-10, so 2% is tight. Quantized weights: measured up to 0.35
-    /// (Q8_0) and 1.3 (Q4_K_M, one chat prompt) — larger than activation rounding alone explains; an open
-    /// discrepancy recorded in the closing note, bounded here so it cannot grow unnoticed.
-    static func tolerance(_ model: String) -> Double {
-        model.contains("f16") ? 0.02 : 0.4
     }
 
     /// Greedy continuations must be identical to llama.cpp's until a step where the reference's top two
@@ -63,7 +56,12 @@ final class ReferenceLogitsTests: XCTestCase {
         }
     }
 
-    func testTopLogitsMatchLlamaCpp() throws {
+    /// Top-10 logits are judged against an exact float64 forward pass of the same weights (NumPy,
+    /// tools/reference_forward.py), next to llama.cpp's. Both engines round (llama.cpp: fp16 KV cache, fp16 or
+    /// int8 activations; Glimpse: int8 activations when decoding), so neither is exact. The bar: Glimpse's largest
+    /// error over the reference's top 10 is within llama.cpp's own error plus 2% of the top-10 logit spread
+    /// (about 0.1 logits here), and for F16 weights, where both compute nearly in float, within 2% of llama.cpp.
+    func testTopLogitsMatchReference() throws {
         let pool = ThreadPool(threads: 2)
         defer { pool.shutdown() }
         for fixture in try fixtures() {
@@ -72,11 +70,20 @@ final class ReferenceLogitsTests: XCTestCase {
                 let cache = lm.decoder.makeCache(capacity: c.ids.count + 1)
                 var logits = [Float](repeating: 0, count: lm.vocabularySize)
                 try logits.withUnsafeMutableBufferPointer { try lm.decoder.forward(.tokens(c.ids), cache: cache, logits: $0.baseAddress!) }
-                let spread = c.top_logits[0] - c.top_logits[9]
-                var worst = 0.0
-                for (id, ref) in zip(c.top_ids, c.top_logits) { worst = max(worst, abs(Double(logits[id]) - ref)) }
-                print("\(fixture.model) \(c.prompt.debugDescription.prefix(30)): max |Δlogit| over top 10 = \(worst)")
-                XCTAssertLessThan(worst, Self.tolerance(fixture.model) * max(spread, 1), "\(fixture.model): \(c.prompt.debugDescription)")
+                let spread = max(c.top_logits[0] - c.top_logits[9], 1)
+                var ours = 0.0, theirs = 0.0, vsLlama = 0.0
+                for i in c.top_ids.indices {
+                    let mine = Double(logits[c.top_ids[i]])
+                    ours = max(ours, abs(mine - c.exact_logits[i]))
+                    theirs = max(theirs, abs(c.top_logits[i] - c.exact_logits[i]))
+                    vsLlama = max(vsLlama, abs(mine - c.top_logits[i]))
+                }
+                print(String(format: "%@ %@: max error vs exact: Glimpse %.4f, llama.cpp %.4f; Glimpse vs llama.cpp %.4f",
+                             fixture.model, String(c.prompt.debugDescription.prefix(28)), ours, theirs, vsLlama))
+                XCTAssertLessThanOrEqual(ours, theirs + 0.02 * spread, "\(fixture.model): \(c.prompt.debugDescription)")
+                if fixture.model.contains("f16") {
+                    XCTAssertLessThanOrEqual(vsLlama, 0.02 * spread, "\(fixture.model): \(c.prompt.debugDescription)")
+                }
             }
         }
     }
