@@ -15,6 +15,7 @@ struct PreTokenizer: @unchecked Sendable {
         "llama-bpe": ([llama3], true), "llama3": ([llama3], true), "llama-v3": ([llama3], true),
         "qwen2": ([qwen2], false),
         "smollm": ([#"\p{N}"#, gpt2], false), "starcoder": ([#"\p{N}"#, gpt2], false),
+        "refact": ([#"\p{N}"#, gpt2], false), "command-r": ([#"\p{N}"#, gpt2], false),
         "gpt-2": ([gpt2], false), "gpt2": ([gpt2], false),
         "default": ([#"[\p{P}\$\+<=>\^~\|]+"#, gpt2, #"\p{N}+"#, "[0-9][0-9][0-9]"], false),
     ]
