@@ -28,12 +28,16 @@ final class ReferenceLogitsTests: XCTestCase {
 
     /// Greedy continuations must be identical to llama.cpp's until a step where the reference's top two
     /// logits are nearly tied (then rounding may pick either); such a divergence is printed.
+    /// "Nearly tied" is bounded by how far llama.cpp itself is from exact math (testTopLogitsMatchReference
+    /// prints it): up to 0.024 with float weights, up to 0.23 with quantized ones (tiny Q4_K), so a margin
+    /// below 0.05 (float) or 0.25 (quantized) can flip on rounding alone; a divergence above it is a bug.
     func testGreedyContinuationsMatchLlamaCpp() throws {
         let pool = ThreadPool(threads: 2)
         defer { pool.shutdown() }
         for fixture in try fixtures() {
             let lm = try LanguageModel(path: Self.modelDirectory + "/" + fixture.model, pool: pool)
-            let nearTie = 0.1  // measured divergences happen at margins below 0.05
+            let isFloat = ["f32", "f16", "bf16"].contains { fixture.model.hasSuffix("-\($0).gguf") }
+            let nearTie = isFloat ? 0.05 : 0.25
             for (c, l) in zip(fixture.greedy, fixture.logits) {
                 let cache = lm.decoder.makeCache(capacity: l.ids.count + c.ids.count + 1)
                 var logits = [Float](repeating: 0, count: lm.vocabularySize)

@@ -1,0 +1,129 @@
+"""Writes small `llama`-architecture models with random weights and LLaMA-2's real SentencePiece vocabulary
+(llama.cpp's ggml-vocab-llama-spm.gguf), one per tensor type Glimpse supports, into FOLDER. The output is
+deterministic; Tests/Fixtures/tiny-llama.sha256 records the files the committed fixtures were made from.
+
+Usage: make_tiny_llamas.py FOLDER [--write-checksums]
+"""
+import hashlib
+import os
+import sys
+
+import numpy as np
+import gguf
+from gguf import GGMLQuantizationType as T
+from gguf.quants import quantize
+
+import kquants
+
+TYPES = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"]
+N_EMBD, N_LAYER, N_HEAD, N_KV, N_FF, N_CTX = 256, 2, 4, 2, 512, 512
+CHECKSUMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "tiny-llama.sha256")
+
+
+def weights(n_vocab):
+    rng = np.random.default_rng(20261122)
+    hd = N_EMBD // N_HEAD
+
+    def lin(n_out, n_in):
+        return (rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)).astype(np.float32)
+
+    def norm(n):
+        return (1 + 0.1 * rng.standard_normal(n)).astype(np.float32)
+
+    w = {"token_embd.weight": rng.standard_normal((n_vocab, N_EMBD)).astype(np.float32)}
+    for il in range(N_LAYER):
+        p = f"blk.{il}."
+        w[p + "attn_norm.weight"] = norm(N_EMBD)
+        w[p + "attn_q.weight"] = lin(N_HEAD * hd, N_EMBD)
+        w[p + "attn_k.weight"] = lin(N_KV * hd, N_EMBD)
+        w[p + "attn_v.weight"] = lin(N_KV * hd, N_EMBD)
+        w[p + "attn_output.weight"] = lin(N_EMBD, N_HEAD * hd)
+        w[p + "ffn_norm.weight"] = norm(N_EMBD)
+        w[p + "ffn_gate.weight"] = lin(N_FF, N_EMBD)
+        w[p + "ffn_up.weight"] = lin(N_FF, N_EMBD)
+        w[p + "ffn_down.weight"] = lin(N_EMBD, N_FF)
+    w["output_norm.weight"] = norm(N_EMBD)
+    # Scaled up so next-token distributions are peaked (few near-ties in greedy tests).
+    w["output.weight"] = 4 * lin(n_vocab, N_EMBD)
+    return w
+
+
+def encode(data, type_name):
+    t = T[type_name]
+    if type_name == "F32":
+        return data, None
+    if type_name == "F16":
+        return data.astype(np.float16), None
+    packer = {"Q4_K": kquants.quantize_q4_k, "Q5_K": kquants.quantize_q5_k, "Q6_K": kquants.quantize_q6_k}.get(type_name)
+    raw = packer(data).reshape(data.shape[0], -1) if packer else quantize(data, t)
+    return raw, t
+
+
+def write(folder, vocab_path, type_name):
+    vocab = gguf.GGUFReader(vocab_path)
+    path = os.path.join(folder, f"tiny-llama-{type_name.lower()}.gguf")
+    w = gguf.GGUFWriter(path + ".tmp", "llama")
+    w.add_name(f"tiny llama {type_name}")
+    w.add_context_length(N_CTX)
+    w.add_embedding_length(N_EMBD)
+    w.add_block_count(N_LAYER)
+    w.add_feed_forward_length(N_FF)
+    w.add_head_count(N_HEAD)
+    w.add_head_count_kv(N_KV)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_rope_dimension_count(N_EMBD // N_HEAD)
+    for name, field in vocab.fields.items():
+        if name.startswith("tokenizer."):
+            vt = gguf.GGUFValueType(field.types[0])
+            if vt == gguf.GGUFValueType.ARRAY:
+                w.add_key_value(name, field.contents(), vt, sub_type=gguf.GGUFValueType(field.types[1]))
+            else:
+                w.add_key_value(name, field.contents(), vt)
+    n_vocab = len(vocab.fields["tokenizer.ggml.tokens"].data)
+    for name, data in weights(n_vocab).items():
+        if data.ndim == 1:
+            w.add_tensor(name, data)
+        else:
+            raw, t = encode(data, type_name)
+            w.add_tensor(name, raw, raw_dtype=t) if t is not None else w.add_tensor(name, raw)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def main():
+    folder = sys.argv[1]
+    vocab = os.path.join(folder, "vocab", "ggml-vocab-llama-spm.gguf")
+    expected = {}
+    if os.path.exists(CHECKSUMS):
+        for line in open(CHECKSUMS):
+            digest, name = line.split()
+            expected[name] = digest
+    sums = []
+    for type_name in TYPES:
+        path = os.path.join(folder, f"tiny-llama-{type_name.lower()}.gguf")
+        name = os.path.basename(path)
+        if not os.path.exists(path) or (expected.get(name) and sha256(path) != expected[name]):
+            path = write(folder, vocab, type_name)
+        digest = sha256(path)
+        sums.append(f"{digest}  {name}\n")
+        if "--write-checksums" not in sys.argv and expected.get(name) not in (None, digest):
+            sys.exit(f"setup: {name} differs from the file the test fixtures were made from "
+                     f"(gguf/numpy version?): regenerate with tools/make_fixtures.py")
+    if "--write-checksums" in sys.argv:
+        open(CHECKSUMS, "w").writelines(sums)
+
+
+if __name__ == "__main__":
+    main()
