@@ -12,11 +12,11 @@ struct Bench: ParsableCommand {
     var model: String?
     @Option(name: [.short, .long], help: "Threads (default: all cores).")
     var threads: Int?
-    @Option(name: [.short, .customLong("n-prompt")], help: "Prompt tokens for the pp test.")
+    @Option(name: [.customShort("p"), .customLong("n-prompt")], help: "Prompt tokens for the pp test.")
     var nPrompt: Int = 512
-    @Option(name: [.short, .customLong("n-gen")], help: "Generated tokens for the tg test.")
+    @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Generated tokens for the tg test.")
     var nGen: Int = 128
-    @Option(name: [.short, .customLong("repetitions")], help: "Runs of each test; the mean is reported.")
+    @Option(name: [.customShort("r"), .customLong("repetitions")], help: "Runs of each test; the mean is reported.")
     var repetitions: Int = 3
     @Flag(help: "Print one JSON object.")
     var json = false
