@@ -42,12 +42,9 @@ public struct Sampler: Sendable {
         }
         if p.temperature <= 0 { return Self.argmax(logits, n) }
 
-        var candidates = (0 ..< n).map { (id: Int32($0), logit: logits[$0]) }
-        if p.topK > 0 && p.topK < n {
-            candidates = Array(candidates.sorted { $0.logit > $1.logit }.prefix(p.topK))
-        } else {
-            candidates.sort { $0.logit > $1.logit }
-        }
+        var candidates = p.topK > 0 && p.topK < n
+            ? Self.topK(logits, n, p.topK)
+            : (0 ..< n).map { (id: Int32($0), logit: logits[$0]) }.sorted { $0.logit > $1.logit }
         var probs = Self.softmax(candidates.map(\.logit))
         if p.topP < 1 {
             var cumulative: Float = 0
@@ -70,6 +67,24 @@ public struct Sampler: Sendable {
             if r <= 0 { return candidates[i].id }
         }
         return candidates.last!.id
+    }
+
+    /// The k largest logits, best first, in one pass over the vocabulary (a 262k-entry sort per token
+    /// would cost more than the model's own forward pass).
+    static func topK(_ logits: UnsafePointer<Float>, _ n: Int, _ k: Int) -> [(id: Int32, logit: Float)] {
+        var kept: [(id: Int32, logit: Float)] = []
+        kept.reserveCapacity(k + 1)
+        var floor = -Float.infinity
+        for i in 0 ..< n where logits[i] > floor || kept.count < k {
+            let item = (id: Int32(i), logit: logits[i])
+            // Insertion into a short sorted array (k is small; ties keep the lower id first).
+            var at = kept.count
+            while at > 0 && kept[at - 1].logit < item.logit { at -= 1 }
+            kept.insert(item, at: at)
+            if kept.count > k { kept.removeLast() }
+            if kept.count == k { floor = kept[k - 1].logit }
+        }
+        return kept
     }
 
     public static func argmax(_ x: UnsafePointer<Float>, _ n: Int) -> Int32 {

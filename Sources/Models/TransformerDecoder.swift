@@ -95,9 +95,8 @@ public final class TransformerDecoder: @unchecked Sendable {
 
         // Attention block.
         for t in 0 ..< n { Ops.rmsNorm(x.pointer + t * d, layer.attentionNorm, normed.pointer + t * d, d, eps: eps) }
-        project(layer.query, normed.pointer, n, q.pointer, bias: layer.queryBias)
-        project(layer.key, normed.pointer, n, k.pointer, bias: layer.keyBias)
-        project(layer.value, normed.pointer, n, v.pointer, bias: layer.valueBias)
+        projectShared([(layer.query, q.pointer, layer.queryBias), (layer.key, k.pointer, layer.keyBias),
+                       (layer.value, v.pointer, layer.valueBias)], normed.pointer, n)
         for t in 0 ..< n {
             let qt = q.pointer + t * b.queryDim, kt = k.pointer + t * b.kvDim
             if let w = layer.queryNorm {
@@ -120,8 +119,7 @@ public final class TransformerDecoder: @unchecked Sendable {
 
         // Feed-forward block.
         for t in 0 ..< n { Ops.rmsNorm(x.pointer + t * d, layer.ffnNorm, normed.pointer + t * d, d, eps: eps) }
-        project(layer.gate, normed.pointer, n, gate.pointer, bias: nil)
-        project(layer.up, normed.pointer, n, up.pointer, bias: nil)
+        projectShared([(layer.gate, gate.pointer, nil), (layer.up, up.pointer, nil)], normed.pointer, n)
         Ops.gatedActivation(gate.pointer, up.pointer, n * b.feedForwardLength, b.activation)
         project(layer.down, gate.pointer, n, projected.pointer, bias: nil)
         if let w = layer.postFFNNorm {
@@ -139,6 +137,19 @@ public final class TransformerDecoder: @unchecked Sendable {
         }
     }
 
+    /// Several projections of the same input; a single position runs them in one parallel region.
+    private func projectShared(_ jobs: [(TensorView, UnsafeMutablePointer<Float>, [Float]?)],
+                               _ input: UnsafePointer<Float>, _ n: Int) {
+        guard n == 1 else {
+            for (w, out, bias) in jobs { project(w, input, n, out, bias: bias) }
+            return
+        }
+        MatMul.vectors(jobs.map(\.0), input, jobs.map(\.1), scratch: scratch, pool: pool)
+        for (w, out, bias) in jobs {
+            if let bias { bias.withUnsafeBufferPointer { Ops.add(out, $0.baseAddress!, w.rowCount) } }
+        }
+    }
+
     /// Causal (optionally windowed) attention of `n` new queries at positions start..<start+n over the cache,
     /// one head per task: S = scale·Q·Kᵀ, masked softmax, O = S·V, both products through sgemm.
     private func attend(layer l: Int, count n: Int, start p0: Int, window: Int?, cache: KVCache) {
@@ -150,6 +161,18 @@ public final class TransformerDecoder: @unchecked Sendable {
         }
         let keys = cache.keys[l], values = cache.values[l]
         let qBase = q.pointer, oBase = attended.pointer
+        if n == 1 {
+            // One query: plain dot products and a weighted sum (sgemm's packing costs more than the work).
+            pool.parallelFor(b.headCount) { h in
+                let g = h / group
+                let s = self.scores[h].pointer, qh = qBase + h * hd, out = oBase + h * hd
+                for j in 0 ..< keysSeen { s[j] = b.attentionScale * Ops.dot(qh, keys + (lo + j) * b.kvDim + g * hd, hd) }
+                Ops.softmax(s, keysSeen)
+                out.update(repeating: 0, count: hd)
+                for j in 0 ..< keysSeen { Ops.axpy(out, s[j], values + (lo + j) * b.kvDim + g * hd, hd) }
+            }
+            return
+        }
         pool.parallelFor(b.headCount) { h in
             let g = h / group
             let s = self.scores[h].pointer

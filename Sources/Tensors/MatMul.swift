@@ -13,6 +13,39 @@ public enum MatMul {
         }
     }
 
+    /// y_i = W_i·x for several weights sharing one input (q/k/v, gate/up) in a single parallel region:
+    /// one thread hand-off instead of one per weight, and x encoded once per activation format.
+    public static func vectors(_ ws: [TensorView], _ x: UnsafePointer<Float>, _ ys: [UnsafeMutablePointer<Float>],
+                               scratch: BatchScratch, pool: ThreadPool) {
+        let k = ws[0].rowLength
+        scratch.ensure(ws.count)
+        var formats: [ActivationFormat] = []
+        var encoded: [QuantizedActivation] = []
+        for w in ws {
+            let f = ActivationFormat(weight: w.type)
+            if let i = formats.firstIndex(of: f) {
+                encoded.append(encoded[i])
+            } else {
+                let act = scratch.activations[formats.count]
+                act.quantize(x, k, as: f)
+                formats.append(f)
+                encoded.append(act)
+            }
+        }
+        var starts = [0]
+        for w in ws { starts.append(starts.last! + w.rowCount) }
+        pool.parallelRanges(starts.last!, grain: 16) { range in
+            var r = range.lowerBound
+            while r < range.upperBound {
+                let i = starts.lastIndex { $0 <= r }!
+                let w = ws[i], end = min(range.upperBound, starts[i + 1])
+                let base = w.data, rowBytes = w.rowBytes, type = w.type, act = encoded[i], y = ys[i]
+                for row in (r - starts[i]) ..< (end - starts[i]) { y[row] = RowDot.dot(type, base + row * rowBytes, act, k) }
+                r = end
+            }
+        }
+    }
+
     /// Y = X·Wᵀ for `count` vectors: X[count][K] -> Y[count][rows] (row-major).
     /// Small batches use the quantized dot kernels; larger ones dequantize a band of weight rows at a time
     /// into per-thread scratch (never the whole tensor) and hand it to sgemm with the activations unrounded.

@@ -153,15 +153,15 @@ enum Q5_0Block: BlockKernel {
     @inline(__always) static func block(_ w: UnsafeRawPointer, _ x: QuantizedActivation, _ b: Int) -> Float {
         let blk = w + 22 * b
         let q = (blk + 6).assumingMemoryBound(to: UInt8.self)
-        let y = x.qs + 32 * b
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { hb in
-            let h = hb.baseAddress!
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { buffer in
+            let h = buffer.baseAddress!, v = h + 32
             FifthBits.expand(blk.loadUnaligned(fromByteOffset: 2, as: UInt32.self), h)
-            var s: Int32 = 0
+            // Unpack to signed bytes first (byte ops vectorize cleanly), then one int8 dot product.
             for j in 0 ..< 16 {
-                s &+= (Int32((q[j] & 0xF) | h[j]) &- 16) &* Int32(y[j])
-                s &+= (Int32((q[j] >> 4) | h[j + 16]) &- 16) &* Int32(y[j + 16])
+                v[j] = ((q[j] & 0xF) | h[j]) &- 16
+                v[j + 16] = ((q[j] >> 4) | h[j + 16]) &- 16
             }
+            let s = RowDot.dot32(UnsafeRawPointer(v).assumingMemoryBound(to: Int8.self), x.qs + 32 * b)
             return Float(s) * (loadHalf(blk) * x.scales[b])
         }
     }
@@ -254,25 +254,29 @@ enum Q6_KBlock: BlockKernel {
     @inline(__always) static func block(_ w: UnsafeRawPointer, _ x: QuantizedActivation, _ b: Int) -> Float {
         let blk = w + 210 * b
         let y = x.qs + 256 * b
-        var sumi: Int32 = 0
-        for half in 0 ..< 2 {
-            let ql = (blk + 64 * half).assumingMemoryBound(to: UInt8.self)
-            let qh = (blk + 128 + 32 * half).assumingMemoryBound(to: UInt8.self)
-            let sc = (blk + 192 + 8 * half).assumingMemoryBound(to: Int8.self)
-            let yh = y + 128 * half
-            // Four 32-wide groups (l, l+32, l+64, l+96), each split in two 16-wide scale groups.
-            for g in 0 ..< 2 {
-                var s1: Int32 = 0, s2: Int32 = 0, s3: Int32 = 0, s4: Int32 = 0
-                for i in 0 ..< 16 {
-                    let l = 16 * g + i
-                    s1 &+= (Int32((ql[l] & 0xF) | ((qh[l] & 3) << 4)) &- 32) &* Int32(yh[l])
-                    s2 &+= (Int32((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) &- 32) &* Int32(yh[l + 32])
-                    s3 &+= (Int32((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) &- 32) &* Int32(yh[l + 64])
-                    s4 &+= (Int32((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) &- 32) &* Int32(yh[l + 96])
+        let sc = (blk + 192).assumingMemoryBound(to: Int8.self)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 256) { buffer in
+            let v = buffer.baseAddress!
+            // Unpack all 256 six-bit values (minus 32) in element order, then sixteen 16-wide dots.
+            for half in 0 ..< 2 {
+                let ql = (blk + 64 * half).assumingMemoryBound(to: UInt8.self)
+                let qh = (blk + 128 + 32 * half).assumingMemoryBound(to: UInt8.self)
+                let out = v + 128 * half
+                for l in 0 ..< 32 {
+                    out[l] = ((ql[l] & 0xF) | ((qh[l] & 3) << 4)) &- 32
+                    out[l + 32] = ((ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4)) &- 32
+                    out[l + 64] = ((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) &- 32
+                    out[l + 96] = ((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) &- 32
                 }
-                sumi &+= s1 &* Int32(sc[g]) &+ s2 &* Int32(sc[g + 2]) &+ s3 &* Int32(sc[g + 4]) &+ s4 &* Int32(sc[g + 6])
             }
+            let vi = UnsafeRawPointer(v).assumingMemoryBound(to: Int8.self)
+            var sumi: Int32 = 0
+            for g in 0 ..< 16 {
+                var s: Int32 = 0
+                for i in 0 ..< 16 { s &+= Int32(vi[16 * g + i]) &* Int32(y[16 * g + i]) }
+                sumi &+= s &* Int32(sc[g])
+            }
+            return x.scales[b] * loadHalf(blk, 208) * Float(sumi)
         }
-        return x.scales[b] * loadHalf(blk, 208) * Float(sumi)
     }
 }

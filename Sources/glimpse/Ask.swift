@@ -21,6 +21,8 @@ struct Ask: AsyncParsableCommand {
     var threads: Int?
     @Option(name: [.short, .customLong("ctx-size")], help: "Context size in tokens.")
     var ctxSize: Int = 4096
+    @Flag(help: "Print the prompt's tokens to stderr before answering.")
+    var verbosePrompt = false
     @OptionGroup var sampling: SamplingOptions
     @Argument(help: "The prompt.")
     var prompt: String
@@ -45,6 +47,11 @@ struct Ask: AsyncParsableCommand {
         }
         let request = GenerationRequest(prompt: raw ? .raw(prompt) : .chat([ChatMessage(.user, prompt)]),
                                         sampling: sampling.parameters, maxTokens: nPredict)
+        if verbosePrompt, let lm = await engine.loadedModel {
+            let ids = try await engine.promptTokens(for: request)
+            let lines = ids.map { "\(String($0).leftPad(7)) -> '\(lm.tokenizer.vocabulary.tokens[Int($0)])'" }
+            FileHandle.standardError.write(Data(("prompt: \(ids.count) tokens\n" + lines.joined(separator: "\n") + "\n").utf8))
+        }
         var text = ""
         var final = GenerationStats()
         var reason = FinishReason.maxTokens

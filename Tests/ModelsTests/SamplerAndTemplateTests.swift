@@ -35,3 +35,20 @@ final class SamplerAndTemplateTests: XCTestCase {
         XCTAssertEqual(ChatTemplate.detect(templateText: nil, architecture: "gemma3", hasToken: { _ in false }), .gemma)
     }
 }
+
+final class SamplerSelectionTests: XCTestCase {
+    func testTopKMatchesFullSortAndIsSeedStable() {
+        var rng = SystemRandomNumberGenerator()
+        let logits = (0 ..< 50_000).map { _ in Float.random(in: -10 ... 10, using: &rng) }
+        var p = SamplingParameters()
+        p.seed = 7; p.topK = 40; p.topP = 1; p.minP = 0; p.temperature = 0.7
+        // With top-k 40 every draw must be among the 40 largest logits.
+        let best40 = Set(logits.indices.sorted { logits[$0] > logits[$1] }.prefix(40).map { Int32($0) })
+        var s = Sampler(p)
+        for _ in 0 ..< 200 {
+            var l = logits
+            let t = l.withUnsafeMutableBufferPointer { s.sample($0.baseAddress!, count: $0.count, history: []) }
+            XCTAssertTrue(best40.contains(t))
+        }
+    }
+}
