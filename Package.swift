@@ -47,5 +47,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "Tensors", "GGUF"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models"]),
+        // Runs the built `glimpse` binary (build with --build-tests first, as scripts/test does).
+        .testTarget(name: "CLITests", dependencies: ["glimpse"]),
     ]
 )

@@ -41,7 +41,7 @@ struct ByteReader {
         let at = offset
         let raw = try read(UInt64.self, what())
         guard raw <= UInt64(remaining / max(minItemBytes, 1)) else {
-            throw Fault(message: "\(what()) at byte \(at) is \(raw), more than the \(remaining) bytes left can hold")
+            throw Fault(message: "truncated or corrupt: \(what()) at byte \(at) is \(raw), more than the \(remaining) bytes left can hold")
         }
         return Int(raw)
     }

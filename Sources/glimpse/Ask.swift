@@ -28,13 +28,13 @@ struct Ask: AsyncParsableCommand {
     var prompt: String
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        guard nPredict >= 0 else { throw ValidationError("--n-predict must be 0 or more") }
-        guard ctxSize >= 16 else { throw ValidationError("--ctx-size must be at least 16") }
+        if let threads, threads < 1 { throw fail("--threads must be at least 1") }
+        guard nPredict >= 0 else { throw fail("--n-predict must be 0 or more") }
+        guard ctxSize >= 16 else { throw fail("--ctx-size must be at least 16") }
         if let template, ChatTemplate(rawValue: template) == nil {
-            throw ValidationError("unknown template '\(template)' (known: \(ChatTemplate.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw fail("unknown template '\(template)' (known: \(ChatTemplate.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        if !RawArguments.allValidUTF8 { throw ValidationError("the arguments are not valid UTF-8") }
+        if !RawArguments.allValidUTF8 { throw fail("the arguments are not valid UTF-8") }
     }
 
     func run() async throws {

@@ -10,7 +10,8 @@ struct Glimpse: AsyncParsableCommand {
         defaultSubcommand: Ask.self)
 }
 
-/// Prints one line to stderr and exits non-zero: the shape of every user-facing failure.
+/// Prints one line to stderr and returns the non-zero exit to throw: the shape of every user-facing failure
+/// (also for invalid option values, which ArgumentParser would answer with its usage text).
 func fail(_ message: String) -> ExitCode {
     FileHandle.standardError.write(Data("glimpse: \(message)\n".utf8))
     return ExitCode.failure

@@ -17,11 +17,11 @@ struct SamplingOptions: ParsableArguments {
     var seed: UInt64?
 
     func validate() throws {
-        guard temperature >= 0 else { throw ValidationError("--temp must be 0 or more") }
-        guard topP > 0, topP <= 1 else { throw ValidationError("--top-p must be in (0, 1]") }
-        guard minP >= 0, minP <= 1 else { throw ValidationError("--min-p must be in [0, 1]") }
-        guard repeatPenalty > 0 else { throw ValidationError("--repeat-penalty must be positive") }
-        guard topK >= 0 else { throw ValidationError("--top-k must be 0 or more") }
+        guard temperature >= 0 else { throw fail("--temp must be 0 or more") }
+        guard topP > 0, topP <= 1 else { throw fail("--top-p must be in (0, 1]") }
+        guard minP >= 0, minP <= 1 else { throw fail("--min-p must be in [0, 1]") }
+        guard repeatPenalty > 0 else { throw fail("--repeat-penalty must be positive") }
+        guard topK >= 0 else { throw fail("--top-k must be 0 or more") }
     }
 
     var parameters: SamplingParameters {

@@ -5,7 +5,7 @@ import XCTest
 /// A malformed file is refused with one line naming the file and the fault; never a crash or a read past the map.
 final class GGUFMutationTests: XCTestCase {
     /// A small valid GGUF v3: every metadata type, two tensors (F32 and Q8_0).
-    static func validFile(version: UInt32 = 3) -> [UInt8] {
+    static func validFile(version: UInt32 = 3, firstTensorType: UInt32 = 0) -> [UInt8] {
         var b: [UInt8] = []
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { b += $0 } }
         func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { b += $0 } }
@@ -20,7 +20,7 @@ final class GGUFMutationTests: XCTestCase {
         str("a.f64"); u32(12); withUnsafeBytes(of: Double(2.5).bitPattern.littleEndian) { b += $0 }
         str("a.arr"); u32(9); u32(8); u64(2); str("x"); str("yz")
         str("general.alignment"); u32(4); u32(32)
-        str("t0"); u32(1); u64(32); u32(0); u64(0)          // F32 [32]: 128 bytes
+        str("t0"); u32(1); u64(32); u32(firstTensorType); u64(0) // F32 [32]: 128 bytes
         str("t1"); u32(2); u64(32); u64(2); u32(8); u64(128) // Q8_0 [32, 2]: 68 bytes
         while b.count % 32 != 0 { b.append(0) }
         for i in 0 ..< 128 + 68 { b.append(UInt8(truncatingIfNeeded: i)) }
@@ -86,6 +86,10 @@ final class GGUFMutationTests: XCTestCase {
         try write(bad, url)
         XCTAssertThrowsError(try GGUFFile(path: url.path)) { XCTAssertTrue("\($0)".contains("not a GGUF file")) }
         XCTAssertThrowsError(try GGUFFile(path: "/nonexistent/model.gguf")) { XCTAssertTrue("\($0)".contains("cannot open")) }
+        try write(Self.validFile(firstTensorType: 10), url)
+        XCTAssertThrowsError(try GGUFFile(path: url.path)) {
+            XCTAssertTrue("\($0)".contains("tensor 't0' has unsupported tensor type 10 (Q2_K)"), "\($0)")
+        }
         let truncated = Array(Self.validFile().dropLast(10))
         try write(truncated, url)
         XCTAssertThrowsError(try GGUFFile(path: url.path)) { XCTAssertTrue("\($0)".contains("past the end of the file")) }

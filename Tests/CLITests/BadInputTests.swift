@@ -1,0 +1,88 @@
+import Foundation
+import XCTest
+
+/// Every bad input gets one line on stderr and a non-zero exit: never a crash, a hang or a stack of usage text.
+final class BadInputTests: XCTestCase {
+    static let models = ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
+        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
+
+    /// The `glimpse` executable sits beside the test bundle in the build folder.
+    static var binary: String {
+        var dir = Bundle(for: BadInputTests.self).bundleURL.deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("glimpse").path) {
+            dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(".build/release")
+        }
+        return dir.appendingPathComponent("glimpse").path
+    }
+
+    struct Outcome { let status: Int32; let stdout: String; let stderr: String; let signaled: Bool }
+
+    /// Runs a shell command line with `$GLIMPSE` set to the binary (so tests can pass raw, non-UTF-8 bytes).
+    func run(_ script: String, timeout: TimeInterval = 60) throws -> Outcome {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = ["-c", script]
+        var env = ProcessInfo.processInfo.environment
+        env["GLIMPSE"] = Self.binary
+        env["GLIMPSE_MODEL"] = Self.models + "/tiny-llama-q8_0.gguf"
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { p.terminate(); XCTFail("hung: \(script)") }
+        p.waitUntilExit()
+        return Outcome(status: p.terminationStatus,
+                       stdout: String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                       stderr: String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+                       signaled: p.terminationReason == .uncaughtSignal)
+    }
+
+    func assertOneLineFailure(_ script: String, mentions: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let o = try run(script)
+        XCTAssertFalse(o.signaled, "crashed: \(script)", file: file, line: line)
+        XCTAssertNotEqual(o.status, 0, "succeeded: \(script)", file: file, line: line)
+        let lines = o.stderr.split(separator: "\n", omittingEmptySubsequences: true)
+        XCTAssertEqual(lines.count, 1, "stderr of \(script):\n\(o.stderr)", file: file, line: line)
+        XCTAssertTrue(o.stderr.hasPrefix("glimpse: "), o.stderr, file: file, line: line)
+        XCTAssertTrue(o.stderr.contains(mentions), "expected '\(mentions)' in: \(o.stderr)", file: file, line: line)
+    }
+
+    func testBadModelFiles() throws {
+        let tmp = FileManager.default.temporaryDirectory.path
+        try assertOneLineFailure(#"$GLIMPSE ask -m /no/such/model.gguf hi"#, mentions: "/no/such/model.gguf: cannot open")
+        try assertOneLineFailure(#"echo 'not a model' > \#(tmp)/text.gguf; $GLIMPSE ask -m \#(tmp)/text.gguf hi"#,
+                                 mentions: "not a GGUF file")
+        try assertOneLineFailure(#"head -c 4000 \#(Self.models)/tiny-llama-q8_0.gguf > \#(tmp)/cut.gguf; $GLIMPSE info \#(tmp)/cut.gguf"#,
+                                 mentions: "truncated")
+        try assertOneLineFailure(#"$GLIMPSE ask -m \#(Self.models)/vocab/ggml-vocab-gpt-2.gguf hi"#,
+                                 mentions: "unsupported architecture 'gpt2'")
+        try assertOneLineFailure(#"$GLIMPSE ask -m \#(Self.models)/vocab/ggml-vocab-llama-spm.gguf hi"#,
+                                 mentions: "missing tensor 'token_embd.weight'")
+        try assertOneLineFailure(#"$GLIMPSE ask -m \#(tmp) hi"#, mentions: "not a regular file")
+    }
+
+    func testBadPromptsAndOptions() throws {
+        try assertOneLineFailure(#"$GLIMPSE ask -c 16 --raw "$(printf 'word %.0s' {1..40})""#, mentions: "context holds 16")
+        try assertOneLineFailure(#"$GLIMPSE ask --template nonsense hi"#, mentions: "unknown template 'nonsense'")
+        try assertOneLineFailure(#"$GLIMPSE ask "$(printf 'caf\351')""#, mentions: "not valid UTF-8")
+        try assertOneLineFailure(#"$GLIMPSE ask --temp=-1 hi"#, mentions: "--temp")
+        try assertOneLineFailure(#"$GLIMPSE ask --top-p 0 hi"#, mentions: "--top-p")
+    }
+
+    func testGoodRunsStillWork() throws {
+        let o = try run(#"$GLIMPSE ask --raw --temp 0 -n 8 --json "Hello""#)
+        XCTAssertEqual(o.status, 0, o.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(o.stdout.utf8)) as? [String: Any]
+        XCTAssertNotNil(json?["text"] as? String)
+        let stats = json?["stats"] as? [String: Any]
+        XCTAssertEqual(stats?["generated_tokens"] as? Int, 8)
+        let info = try run(#"$GLIMPSE info "$GLIMPSE_MODEL""#)
+        XCTAssertEqual(info.status, 0)
+        XCTAssertTrue(info.stdout.contains("architecture:  llama"), info.stdout)
+        XCTAssertTrue(info.stdout.contains("Q8_0"), info.stdout)
+    }
+}
