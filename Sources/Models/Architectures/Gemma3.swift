@@ -9,27 +9,13 @@ public enum Gemma3Architecture: Architecture {
 
     // MARK: Hyperparameters
 
-    struct Hyperparameters: Decodable {
-        let contextLength: Int
-        let embeddingLength: Int
-        let blockCount: Int
-        let feedForwardLength: Int
-        let headCount: Int
-        let headCountKV: Int?
-        let rmsEpsilon: Float?
-        let keyLength: Int?
-        let ropeFreqBase: Float?
-        let ropeScalingFactor: Float?
+    /// Keys of its own, beside `DecoderHyperparameters`.
+    struct Extras: Decodable {
         let slidingWindow: Int?
         let finalLogitSoftcapping: Float?
 
         enum CodingKeys: String, CodingKey {
-            case contextLength = "context_length", embeddingLength = "embedding_length", blockCount = "block_count"
-            case feedForwardLength = "feed_forward_length", headCount = "attention.head_count"
-            case headCountKV = "attention.head_count_kv", rmsEpsilon = "attention.layer_norm_rms_epsilon"
-            case keyLength = "attention.key_length", ropeFreqBase = "rope.freq_base"
-            case ropeScalingFactor = "rope.scaling.factor", slidingWindow = "attention.sliding_window"
-            case finalLogitSoftcapping = "final_logit_softcapping"
+            case slidingWindow = "attention.sliding_window", finalLogitSoftcapping = "final_logit_softcapping"
         }
     }
 
@@ -41,26 +27,24 @@ public enum Gemma3Architecture: Architecture {
     // MARK: Loading
 
     public static func blueprint(file: GGUFFile) throws -> DecoderBlueprint {
-        let hp = try file.decode(Hyperparameters.self, prefix: "\(name).")
-        let headDim = hp.keyLength ?? hp.embeddingLength / hp.headCount
-        let kvHeads = hp.headCountKV ?? hp.headCount
+        let hp = try file.decode(DecoderHyperparameters.self, prefix: "\(name).")
+        let extras = try file.decode(Extras.self, prefix: "\(name).")
+        let headDim = hp.headDim
         let factor = hp.ropeScalingFactor ?? 1
         let global = Rope(dimensions: headDim, base: hp.ropeFreqBase ?? 1_000_000, scale: factor > 0 ? 1 / factor : 1,
                           pairing: .halves)
         let local = Rope(dimensions: headDim, base: localRopeBase, pairing: .halves)
-        let window = (hp.slidingWindow ?? 0) > 0 ? hp.slidingWindow : nil
+        let window = (extras.slidingWindow ?? 0) > 0 ? extras.slidingWindow : nil
         // The 27B model (62 layers) scales queries by n_embd/n_head instead of head_dim.
         let scaleDim = hp.blockCount == 62 ? hp.embeddingLength / hp.headCount : headDim
         let loader = TensorLoader(file: file)
-        let shape = DecoderShape(embedding: hp.embeddingLength, layers: hp.blockCount, heads: hp.headCount,
-                                 kvHeads: kvHeads, headDim: headDim, feedForward: hp.feedForwardLength)
-        var bp = try DecoderTensors.load(loader, shape, context: hp.contextLength, epsilon: hp.rmsEpsilon ?? 1e-6,
+        var bp = try DecoderTensors.load(loader, hp.shape, context: hp.contextLength, epsilon: hp.rmsEpsilon ?? 1e-6,
                                          activation: .geluTanh, attentionScale: 1 / Float(scaleDim).squareRoot()) { il in
             let isLocal = window != nil && il % slidingWindowPattern < slidingWindowPattern - 1
             return isLocal ? (local, window) : (global, nil)
         }
         bp.embeddingScale = Float(hp.embeddingLength).squareRoot()
-        if let c = hp.finalLogitSoftcapping, c > 0 { bp.finalLogitSoftcap = c }
+        if let c = extras.finalLogitSoftcapping, c > 0 { bp.finalLogitSoftcap = c }
         for il in 0 ..< hp.blockCount {
             let p = "blk.\(il)."
             bp.layers[il].queryNorm = try loader.floats(p + "attn_q_norm.weight", headDim)

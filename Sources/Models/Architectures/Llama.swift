@@ -7,52 +7,36 @@ public enum LlamaArchitecture: Architecture {
 
     // MARK: Hyperparameters
 
-    struct Hyperparameters: Decodable {
-        let contextLength: Int
-        let embeddingLength: Int
-        let blockCount: Int
-        let feedForwardLength: Int
-        let headCount: Int
-        let headCountKV: Int?
-        let rmsEpsilon: Float
-        let keyLength: Int?
+    /// Keys of its own, beside `DecoderHyperparameters`.
+    struct Extras: Decodable {
         let ropeDimensions: Int?
-        let ropeFreqBase: Float?
         let ropeScalingType: String?
-        let ropeScalingFactor: Float?
         let ropeScaleLinear: Float?
 
         enum CodingKeys: String, CodingKey {
-            case contextLength = "context_length", embeddingLength = "embedding_length", blockCount = "block_count"
-            case feedForwardLength = "feed_forward_length", headCount = "attention.head_count"
-            case headCountKV = "attention.head_count_kv", rmsEpsilon = "attention.layer_norm_rms_epsilon"
-            case keyLength = "attention.key_length", ropeDimensions = "rope.dimension_count"
-            case ropeFreqBase = "rope.freq_base", ropeScalingType = "rope.scaling.type"
-            case ropeScalingFactor = "rope.scaling.factor", ropeScaleLinear = "rope.scale_linear"
+            case ropeDimensions = "rope.dimension_count", ropeScalingType = "rope.scaling.type"
+            case ropeScaleLinear = "rope.scale_linear"
         }
     }
 
     // MARK: Loading
 
     public static func blueprint(file: GGUFFile) throws -> DecoderBlueprint {
-        let hp = try file.decode(Hyperparameters.self, prefix: "\(name).")
-        let headDim = hp.keyLength ?? hp.embeddingLength / hp.headCount
-        let kvHeads = hp.headCountKV ?? hp.headCount
-        guard hp.headCount % kvHeads == 0 else {
-            throw ModelError("\(file.path): \(hp.headCount) attention heads cannot share \(kvHeads) key/value heads")
+        let hp = try file.decode(DecoderHyperparameters.self, prefix: "\(name).")
+        let extras = try file.decode(Extras.self, prefix: "\(name).")
+        guard hp.headCount % hp.kvHeads == 0 else {
+            throw ModelError("\(file.path): \(hp.headCount) attention heads cannot share \(hp.kvHeads) key/value heads")
         }
-        let ropeDims = hp.ropeDimensions ?? headDim
-        if let type = hp.ropeScalingType, !["none", "linear"].contains(type) {
+        let ropeDims = extras.ropeDimensions ?? hp.headDim
+        if let type = extras.ropeScalingType, !["none", "linear"].contains(type) {
             throw ModelError("\(file.path): rope scaling '\(type)' is not supported (none and linear are)")
         }
-        let factor = hp.ropeScalingFactor ?? hp.ropeScaleLinear ?? 1
+        let factor = hp.ropeScalingFactor ?? extras.ropeScaleLinear ?? 1
         let loader = TensorLoader(file: file)
         let factors = try loader.optionalFloats("rope_freqs.weight", ropeDims / 2)
         let rope = Rope(dimensions: ropeDims, base: hp.ropeFreqBase ?? 10000, scale: factor > 0 ? 1 / factor : 1,
                         factors: factors, pairing: .adjacent)
-        return try DecoderTensors.load(loader, DecoderShape(
-            embedding: hp.embeddingLength, layers: hp.blockCount, heads: hp.headCount, kvHeads: kvHeads,
-            headDim: headDim, feedForward: hp.feedForwardLength), context: hp.contextLength, epsilon: hp.rmsEpsilon,
-            activation: .silu, attentionScale: 1 / Float(headDim).squareRoot()) { _ in (rope, nil) }
+        return try DecoderTensors.load(loader, hp.shape, context: hp.contextLength, epsilon: hp.rmsEpsilon ?? 1e-5,
+                                       activation: .silu, attentionScale: 1 / Float(hp.headDim).squareRoot()) { _ in (rope, nil) }
     }
 }
