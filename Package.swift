@@ -30,6 +30,9 @@ let package = Package(
 
         // MARK: Engine layers
         .target(name: "GGUF"),
+        // libjpeg/libpng behind a C boundary that owns their setjmp/longjmp error handling.
+        .target(name: "CImageCodec", dependencies: ["CJPEG", "CPNG"]),
+        .target(name: "Vision", dependencies: ["CImageCodec", "Tensors", "GGUF"], swiftSettings: native),
         .target(name: "Tensors", dependencies: ["GGUF", "COpenBLAS"], swiftSettings: native),
         .target(name: "Tokenizers", dependencies: ["GGUF"]),
         .target(name: "Models", dependencies: ["GGUF", "Tensors", "Tokenizers"], swiftSettings: native),
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "Tensors", "GGUF"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models"]),
+        .testTarget(name: "VisionTests", dependencies: ["Vision", "GGUF", "Tensors"]),
         // Runs the built `glimpse` binary (build with --build-tests first, as scripts/test does).
         .testTarget(name: "CLITests", dependencies: ["glimpse"]),
     ]
