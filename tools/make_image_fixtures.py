@@ -94,3 +94,18 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+def resize_fixtures():
+    """Pillow's resize of baseline.jpg's pixels to several sizes: Tests/Fixtures/images/resize-WxH-FILTER.rgb."""
+    src = Image.open(os.path.join(OUT, "baseline.jpg")).convert("RGB")
+    big = src.resize((150, 90), Image.Resampling.NEAREST)  # a larger source, for shrinking tests
+    big.save(os.path.join(OUT, "resize-source.png"))
+    for (w, h) in [(336, 336), (64, 64), (448, 448), (17, 40), (150, 90), (224, 224)]:
+        for name, f in [("bicubic", Image.Resampling.BICUBIC), ("bilinear", Image.Resampling.BILINEAR)]:
+            out = big.resize((w, h), f)
+            open(os.path.join(OUT, f"resize-{w}x{h}-{name}.rgb"), "wb").write(out.tobytes())
+
+
+if __name__ == "__main__":
+    resize_fixtures()
