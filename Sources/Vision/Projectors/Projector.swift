@@ -1,0 +1,41 @@
+import GGUF
+import Tensors
+
+/// Maps the vision encoder's hidden states to language-model embeddings. One file per type, one registry line.
+protocol Projector: Sendable {
+    /// The value of `clip.projector_type`.
+    static var name: String { get }
+    init(file: GGUFFile, encoderWidth: Int) throws
+    /// How the reference preprocesses images for this family.
+    static func fit(mean: [Float]) -> ImagePreprocessor.Fit
+    /// Embedding width it produces (must equal the language model's n_embd).
+    var outputWidth: Int { get }
+    func outputTokens(patches: Int) -> Int
+    /// `patches` rows of encoder output (class token already removed) -> rows of LLM embeddings.
+    func project(_ patches: [Float], count: Int, pool: ThreadPool) -> [Float]
+}
+
+enum ProjectorRegistry {
+    static let all: [any Projector.Type] = [
+        MLPProjector.self,
+        MiniGPTv2Projector.self,
+    ]
+
+    static func projector(named name: String) -> (any Projector.Type)? { all.first { $0.name == name } }
+}
+
+/// y = W·x + b over rows, for projector layers.
+func linearRows(_ w: TensorView, _ bias: [Float]?, _ x: [Float], count n: Int, pool: ThreadPool) -> [Float] {
+    var y = [Float](repeating: 0, count: n * w.rowCount)
+    let scratch = BatchScratch()
+    x.withUnsafeBufferPointer { xb in
+        y.withUnsafeMutableBufferPointer { yb in
+            MatMul.batch(w, xb.baseAddress!, count: n, yb.baseAddress!, scratch: scratch, pool: pool)
+            if let bias {
+                let m = w.rowCount
+                bias.withUnsafeBufferPointer { b in for t in 0 ..< n { Ops.add(yb.baseAddress! + t * m, b.baseAddress!, m) } }
+            }
+        }
+    }
+    return y
+}

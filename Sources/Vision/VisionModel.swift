@@ -1,0 +1,71 @@
+import GGUF
+import Tensors
+
+/// An mmproj file, loaded: image processor, vision encoder and projector.
+public final class VisionModel: @unchecked Sendable {
+    public let file: GGUFFile
+    public let projectorType: String
+    public let preprocessor: ImagePreprocessor
+    let encoder: VisionEncoder
+    let projector: any Projector
+
+    /// Embedding width of the image tokens (the language model's n_embd must match).
+    public var outputWidth: Int { projector.outputWidth }
+    /// Image tokens per image.
+    public var tokensPerImage: Int { projector.outputTokens(patches: encoder.gridSide * encoder.gridSide) }
+
+    public init(path: String) throws {
+        file = try GGUFFile(path: path)
+        guard file["general.architecture"]?.string == "clip" else {
+            throw VisionError("\(path): not a vision projector (mmproj) file: architecture is '\(file["general.architecture"]?.string ?? "none")'")
+        }
+        let flags = try file.decode(ClipHyperparameters.Flags.self, prefix: "clip.")
+        guard let type = flags.projectorType ?? file["clip.vision.projector_type"]?.string else {
+            throw VisionError("\(path): no clip.projector_type")
+        }
+        guard let kind = ProjectorRegistry.projector(named: type) else {
+            let known = ProjectorRegistry.all.map { $0.name }.joined(separator: ", ")
+            throw VisionError("\(path): unsupported projector type '\(type)' (supported: \(known))")
+        }
+        if flags.hasVisionEncoder == false { throw VisionError("\(path): this mmproj file has no vision encoder") }
+        let hp = try file.decode(ClipHyperparameters.self, prefix: "clip.vision.")
+        guard hp.imageMean.count == 3, hp.imageStd.count == 3, hp.imageStd.allSatisfy({ $0 > 0 }) else {
+            throw VisionError("\(path): image_mean and image_std must hold 3 values (std positive)")
+        }
+        guard hp.patchSize > 0, hp.imageSize % hp.patchSize == 0 else {
+            throw VisionError("\(path): image size \(hp.imageSize) is not a multiple of the patch size \(hp.patchSize)")
+        }
+        let activation: Activation
+        switch hp.activation {
+        case "gelu": activation = .geluTanh
+        case "gelu_erf": activation = .geluErf
+        case "quick_gelu": activation = .geluQuick
+        case "silu": activation = .silu
+        case nil:
+            guard !(flags.useGelu == true && flags.useSilu == true) else { throw VisionError("\(path): both use_gelu and use_silu are set") }
+            activation = flags.useGelu == true ? .geluTanh : flags.useSilu == true ? .silu : .geluQuick
+        case let other?: throw VisionError("\(path): unknown feed_forward_activation '\(other)'")
+        }
+        projectorType = type
+        encoder = try VisionEncoder(file: file, hp: hp, activation: activation)
+        projector = try kind.init(file: file, encoderWidth: hp.embeddingLength)
+        preprocessor = ImagePreprocessor(size: hp.imageSize, mean: hp.imageMean, std: hp.imageStd,
+                                         fit: kind.fit(mean: hp.imageMean))
+    }
+
+    /// The encoder's hidden states for a preprocessed image, class token included (for tests and tools).
+    public func hiddenStates(_ pixels: [Float], pool: ThreadPool) -> [Float] { encoder.encode(pixels, pool: pool) }
+
+    /// Image -> `tokensPerImage` rows of `outputWidth` floats, ready to enter the language model.
+    public func embed(_ image: RGBImage, pool: ThreadPool) -> [Float] {
+        embed(pixels: preprocessor.tensor(image), pool: pool)
+    }
+
+    public func embed(pixels: [Float], pool: ThreadPool) -> [Float] {
+        let hidden = encoder.encode(pixels, pool: pool)
+        let d = encoder.width
+        let patches = encoder.gridSide * encoder.gridSide
+        let patchStates = encoder.hasClassToken ? Array(hidden[d...]) : hidden
+        return projector.project(patchStates, count: patches, pool: pool)
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import Tensors
+import Vision
+import XCTest
+
+/// The vision path against PyTorch (tools/make_vision_fixtures.py) on the test checkpoints our converters
+/// produced (tools/make_test_vision.py): CLIP ViT-L/14-336 blocks with LLaVA's MLP, and EVA ViT-g blocks at
+/// 448 px with MiniGPT-v2's concat-4 projector. Both sides use the same fp16-rounded weights and compute in
+/// float32; what remains is summation order (sgemm vs PyTorch's kernels) and libm, which the tolerances bound:
+/// pixels 1e-5 (one rounding of (v/255 - mean)/std), embeddings 2e-3 relative to the largest magnitude
+/// (measured: 4e-6 absolute on values up to 3.9).
+final class VisionReferenceTests: XCTestCase {
+    struct Reference: Decodable {
+        let pixels_sample: [Float]
+        let pixels_mean: Double
+        let tokens: Int
+        let width: Int
+        let every: Int
+        let embeddings: [[Float]]
+    }
+
+    struct Fixture: Decodable {
+        let llava: Reference
+        let minigptv2: Reference
+    }
+
+    static let models = ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
+        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
+    static let fixture: Fixture = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/vision.json")
+        return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+    }()
+    static let image = try! ImageDecoder.load(path: ImageDecoderTests.directory.appendingPathComponent("orientation6.jpg").path)
+
+    func check(_ mmproj: String, _ ref: Reference) throws {
+        let pool = ThreadPool(threads: 2)
+        defer { pool.shutdown() }
+        let model = try VisionModel(path: Self.models + "/" + mmproj)
+        XCTAssertEqual(model.tokensPerImage, ref.tokens)
+        XCTAssertEqual(model.outputWidth, ref.width)
+        let pixels = model.preprocessor.tensor(Self.image)
+        for (i, want) in ref.pixels_sample.enumerated() {
+            XCTAssertEqual(pixels[i * 997], want, accuracy: 1e-5, "\(mmproj): pixel \(i * 997)")
+        }
+        XCTAssertEqual(pixels.reduce(0.0) { $0 + Double($1) } / Double(pixels.count), ref.pixels_mean, accuracy: 1e-6)
+        let embeddings = model.embed(pixels: pixels, pool: pool)
+        XCTAssertEqual(embeddings.count, ref.tokens * ref.width)
+        let scale = ref.embeddings.flatMap { $0 }.map { abs($0) }.max()!
+        var worst: Float = 0
+        for (row, want) in ref.embeddings.enumerated() {
+            let t = row * ref.every
+            for c in 0 ..< ref.width { worst = max(worst, abs(embeddings[t * ref.width + c] - want[c])) }
+        }
+        print("\(mmproj): largest |Δ| \(worst) over values up to \(scale)")
+        XCTAssertLessThan(worst, 2e-3 * scale, mmproj)
+    }
+
+    func testLLaVAEncoderAndMLPProjectorMatchTransformers() throws {
+        try check("test-llava-mmproj.gguf", Self.fixture.llava)
+    }
+
+    func testMiniGPTv2EncoderAndConcatProjectorMatchPyTorch() throws {
+        try check("test-minigptv2-mmproj.gguf", Self.fixture.minigptv2)
+    }
+}

@@ -1,0 +1,125 @@
+"""Random-weight checkpoints with the real key names and per-layer shapes, converted by our converters into
+the test models of the vision path (deterministic; NumPy only, so the test setup needs no torch):
+
+- test-llava-mmproj.gguf: CLIP ViT-L/14-336 blocks (width 1024, 16 heads, FFN 4096; 3 blocks, the last
+  dropped as LLaVA's feature layer -2 does) with LLaVA's MLP projector into a 256-wide LLM.
+- test-minigptv2-mmproj.gguf + test-minigptv2.gguf: EVA ViT-g blocks (width 1408, 16 heads of 88, FFN 6144;
+  2 blocks) at 448 px (position embeddings interpolated from the 224 grid), ln_vision, the concat-4
+  projector, and a 2-layer LLaMA-2-style decoder (width 256, LLaMA-2's vocabulary) with LoRA merged.
+
+Usage: make_test_vision.py FOLDER
+"""
+import os
+import sys
+
+import numpy as np
+
+import convert_llava_mmproj
+import convert_minigpt
+
+LLM_WIDTH = 256
+
+
+def _rng(seed):
+    return np.random.default_rng(seed)
+
+
+def f16(a):
+    """Weights as they will be stored (the references compute with exactly these values)."""
+    return a.astype(np.float16).astype(np.float32) if a.ndim >= 2 else a.astype(np.float32)
+
+
+def llava_state_dict():
+    r = _rng(336)
+    d, ff, layers, patch, side = 1024, 4096, 3, 14, 24
+    sd = {}
+    p = "vision_model."
+    sd[p + "embeddings.class_embedding"] = r.standard_normal(d) * 0.5
+    sd[p + "embeddings.patch_embedding.weight"] = r.standard_normal((d, 3, patch, patch)) * 0.02
+    sd[p + "embeddings.position_embedding.weight"] = r.standard_normal((side * side + 1, d)) * 0.1
+    sd[p + "pre_layrnorm.weight"] = 1 + 0.1 * r.standard_normal(d)
+    sd[p + "pre_layrnorm.bias"] = 0.1 * r.standard_normal(d)
+    for i in range(layers):
+        s = f"{p}encoder.layers.{i}."
+        for name, shape in [("self_attn.q_proj", (d, d)), ("self_attn.k_proj", (d, d)), ("self_attn.v_proj", (d, d)),
+                            ("self_attn.out_proj", (d, d)), ("mlp.fc1", (ff, d)), ("mlp.fc2", (d, ff))]:
+            sd[s + name + ".weight"] = r.standard_normal(shape) / np.sqrt(shape[1])
+            sd[s + name + ".bias"] = 0.02 * r.standard_normal(shape[0])
+        for ln in ["layer_norm1", "layer_norm2"]:
+            sd[s + ln + ".weight"] = 1 + 0.1 * r.standard_normal(d)
+            sd[s + ln + ".bias"] = 0.1 * r.standard_normal(d)
+    sd[p + "post_layernorm.weight"] = np.ones(d)
+    sd[p + "post_layernorm.bias"] = np.zeros(d)
+    sd["multi_modal_projector.linear_1.weight"] = r.standard_normal((LLM_WIDTH, d)) / np.sqrt(d)
+    sd["multi_modal_projector.linear_1.bias"] = 0.02 * r.standard_normal(LLM_WIDTH)
+    sd["multi_modal_projector.linear_2.weight"] = r.standard_normal((LLM_WIDTH, LLM_WIDTH)) / np.sqrt(LLM_WIDTH)
+    sd["multi_modal_projector.linear_2.bias"] = 0.02 * r.standard_normal(LLM_WIDTH)
+    return {k: f16(np.asarray(v, np.float32)) for k, v in sd.items()}
+
+
+def eva_state_dict():
+    r = _rng(448)
+    d, ff, blocks, patch = 1408, 6144, 2, 14
+    sd = {"cls_token": r.standard_normal((1, 1, d)) * 0.5,
+          "pos_embed": r.standard_normal((1, 257, d)) * 0.1,  # the 224 grid, as eva_vit_g.pth ships
+          "patch_embed.proj.weight": r.standard_normal((d, 3, patch, patch)) * 0.02,
+          "patch_embed.proj.bias": 0.02 * r.standard_normal(d)}
+    for i in range(blocks):
+        s = f"blocks.{i}."
+        sd[s + "norm1.weight"], sd[s + "norm1.bias"] = 1 + 0.1 * r.standard_normal(d), 0.1 * r.standard_normal(d)
+        sd[s + "norm2.weight"], sd[s + "norm2.bias"] = 1 + 0.1 * r.standard_normal(d), 0.1 * r.standard_normal(d)
+        sd[s + "attn.qkv.weight"] = r.standard_normal((3 * d, d)) / np.sqrt(d)
+        sd[s + "attn.q_bias"], sd[s + "attn.v_bias"] = 0.02 * r.standard_normal(d), 0.02 * r.standard_normal(d)
+        sd[s + "attn.proj.weight"], sd[s + "attn.proj.bias"] = r.standard_normal((d, d)) / np.sqrt(d), 0.02 * r.standard_normal(d)
+        sd[s + "mlp.fc1.weight"], sd[s + "mlp.fc1.bias"] = r.standard_normal((ff, d)) / np.sqrt(d), 0.02 * r.standard_normal(ff)
+        sd[s + "mlp.fc2.weight"], sd[s + "mlp.fc2.bias"] = r.standard_normal((d, ff)) / np.sqrt(ff), 0.02 * r.standard_normal(d)
+    return {k: f16(np.asarray(v, np.float32)) for k, v in sd.items()}
+
+
+def minigpt_checkpoint(layers=2):
+    r = _rng(2)
+    d = 1408
+    ck = {"ln_vision.weight": 1 + 0.1 * r.standard_normal(d), "ln_vision.bias": 0.1 * r.standard_normal(d),
+          "llama_proj.weight": r.standard_normal((LLM_WIDTH, 4 * d)) / np.sqrt(4 * d),
+          "llama_proj.bias": 0.02 * r.standard_normal(LLM_WIDTH)}
+    for i in range(layers):
+        for proj in ["q_proj", "v_proj"]:
+            base = f"llama_model.base_model.model.model.layers.{i}.self_attn.{proj}"
+            ck[base + ".lora_A.weight"] = r.standard_normal((64, LLM_WIDTH)) * 0.05
+            ck[base + ".lora_B.weight"] = r.standard_normal((LLM_WIDTH, 64)) * 0.05
+    return {k: f16(np.asarray(v, np.float32)) for k, v in ck.items()}
+
+
+def llama_state_dict(vocab=32000, layers=2, ff=512):
+    r = _rng(7)
+    d = LLM_WIDTH
+    sd = {"model.embed_tokens.weight": r.standard_normal((vocab, d)),
+          "model.norm.weight": 1 + 0.1 * r.standard_normal(d),
+          "lm_head.weight": 4 * r.standard_normal((vocab, d)) / np.sqrt(d)}
+    for i in range(layers):
+        s = f"model.layers.{i}."
+        for name, shape in [("self_attn.q_proj", (d, d)), ("self_attn.k_proj", (d, d)), ("self_attn.v_proj", (d, d)),
+                            ("self_attn.o_proj", (d, d)), ("mlp.gate_proj", (ff, d)), ("mlp.up_proj", (ff, d)),
+                            ("mlp.down_proj", (d, ff))]:
+            sd[s + name + ".weight"] = r.standard_normal(shape) / np.sqrt(shape[1])
+        sd[s + "input_layernorm.weight"] = 1 + 0.1 * r.standard_normal(d)
+        sd[s + "post_attention_layernorm.weight"] = 1 + 0.1 * r.standard_normal(d)
+    return {k: f16(np.asarray(v, np.float32)) for k, v in sd.items()}
+
+
+def main():
+    folder = sys.argv[1]
+    out = lambda name: os.path.join(folder, name)
+    if not os.path.exists(out("test-llava-mmproj.gguf")):
+        convert_llava_mmproj.convert(llava_state_dict(), out("test-llava-mmproj.gguf.tmp"), name="test-llava")
+        os.replace(out("test-llava-mmproj.gguf.tmp"), out("test-llava-mmproj.gguf"))
+    if not os.path.exists(out("test-minigptv2.gguf")):
+        ck = minigpt_checkpoint()
+        convert_minigpt.convert_vision(eva_state_dict(), ck, out("test-minigptv2-mmproj.gguf"), 448, name="test-minigptv2")
+        convert_minigpt.convert_llm(llama_state_dict(), ck, out("vocab/ggml-vocab-llama-spm.gguf"),
+                                    out("test-minigptv2.gguf.tmp"), heads=4, context=1024, name="test-minigptv2")
+        os.replace(out("test-minigptv2.gguf.tmp"), out("test-minigptv2.gguf"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,169 @@
+"""Reference outputs of the vision path, from PyTorch (transformers' CLIPVisionModel for LLaVA; a plain port
+of MiniGPT-v2's EVA ViT-g, ln_vision and concat-4 projector), on the weights tools/make_test_vision.py
+generates, for Tests/Fixtures/vision.json: preprocessed pixels (a sample), image embeddings (a sample of
+tokens), and for MiniGPT-v2 the top logits of the first answer step through HF's LLaMA.
+
+Usage: make_vision_fixtures.py    (needs torch and transformers in .venv)
+"""
+import json
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+import make_test_vision as mtv
+from mmproj import CLIP_MEAN, CLIP_STD, bicubic_resize_grid
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+IMAGE = os.path.join(ROOT, "Tests", "Fixtures", "images", "orientation6.jpg")  # 23x37 after EXIF: not square
+
+
+def load_image():
+    from PIL import ImageOps
+    return ImageOps.exif_transpose(Image.open(IMAGE)).convert("RGB")
+
+
+def normalize(img):
+    x = np.asarray(img, dtype=np.float32) * (1 / 255)
+    x = (x - np.array(CLIP_MEAN, np.float32)) / np.array(CLIP_STD, np.float32)
+    return torch.from_numpy(x.transpose(2, 0, 1).copy())[None]
+
+
+def llava_reference():
+    from transformers import CLIPVisionConfig, CLIPVisionModel
+    sd = mtv.llava_state_dict()
+    cfg = CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=3, num_attention_heads=16,
+                           image_size=336, patch_size=14, hidden_act="quick_gelu", layer_norm_eps=1e-5)
+    model = CLIPVisionModel(cfg).eval()
+    vision = {k: torch.from_numpy(v) for k, v in sd.items() if k.startswith("vision_model.")}
+    if not any(k.startswith("vision_model.") for k in model.state_dict()):  # transformers 5 dropped the prefix
+        vision = {k[len("vision_model."):]: v for k, v in vision.items()}
+    missing, unexpected = model.load_state_dict(vision, strict=False)
+    assert not unexpected and all("position_ids" in m for m in missing), (missing, unexpected)
+    # LLaVA's process_images with image_aspect_ratio="pad": expand2square with the mean colour, then CLIP's
+    # processor (resize shortest side to 336, bicubic; centre crop 336).
+    img = load_image()
+    w, h = img.size
+    side = max(w, h)
+    bg = tuple(int(x * 255) for x in CLIP_MEAN)
+    square = Image.new("RGB", (side, side), bg)
+    square.paste(img, ((side - w) // 2, (side - h) // 2))
+    pixels = normalize(square.resize((336, 336), Image.Resampling.BICUBIC))
+    with torch.no_grad():
+        hidden = model(pixel_values=pixels, output_hidden_states=True).hidden_states[-2][0, 1:]
+        p = {k: torch.from_numpy(v) for k, v in sd.items() if k.startswith("multi_modal_projector.")}
+        x = F.gelu(hidden @ p["multi_modal_projector.linear_1.weight"].T + p["multi_modal_projector.linear_1.bias"])
+        emb = x @ p["multi_modal_projector.linear_2.weight"].T + p["multi_modal_projector.linear_2.bias"]
+    return pixels[0].numpy(), emb.numpy()
+
+
+def eva_forward(sd, ck, pixels, image_size=448):
+    d, heads = 1408, 16
+    t = {k: torch.from_numpy(v) for k, v in sd.items()}
+    x = F.conv2d(pixels, t["patch_embed.proj.weight"], t["patch_embed.proj.bias"], stride=14)
+    x = x.flatten(2).transpose(1, 2)
+    x = torch.cat([t["cls_token"].expand(1, -1, -1), x], dim=1)
+    # MiniGPT's interpolate_pos_embed: bicubic over the patch grid, class row kept.
+    pos = t["pos_embed"][0]
+    grid = pos[1:].reshape(1, 16, 16, d).permute(0, 3, 1, 2)
+    side = image_size // 14
+    grid = F.interpolate(grid, size=(side, side), mode="bicubic", align_corners=False)
+    pos = torch.cat([pos[:1], grid.permute(0, 2, 3, 1).reshape(side * side, d)], dim=0)
+    x = x + pos[None]
+    n_blocks = 1 + max(int(k.split(".")[1]) for k in sd if k.startswith("blocks."))
+    for i in range(n_blocks):
+        s = f"blocks.{i}."
+        h = F.layer_norm(x, (d,), t[s + "norm1.weight"], t[s + "norm1.bias"], eps=1e-6)
+        bias = torch.cat([t[s + "attn.q_bias"], torch.zeros_like(t[s + "attn.q_bias"]), t[s + "attn.v_bias"]])
+        qkv = F.linear(h, t[s + "attn.qkv.weight"], bias).reshape(1, -1, 3, heads, d // heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        a = ((q * (d // heads) ** -0.5) @ k.transpose(-2, -1)).softmax(dim=-1)
+        o = (a @ v).transpose(1, 2).reshape(1, -1, d)
+        x = x + F.linear(o, t[s + "attn.proj.weight"], t[s + "attn.proj.bias"])
+        h = F.layer_norm(x, (d,), t[s + "norm2.weight"], t[s + "norm2.bias"], eps=1e-6)
+        h = F.linear(F.gelu(F.linear(h, t[s + "mlp.fc1.weight"], t[s + "mlp.fc1.bias"])), t[s + "mlp.fc2.weight"], t[s + "mlp.fc2.bias"])
+        x = x + h
+    c = {k: torch.from_numpy(v) for k, v in ck.items()}
+    x = F.layer_norm(x, (d,), c["ln_vision.weight"], c["ln_vision.bias"], eps=1e-5)
+    x = x[:, 1:, :].reshape(1, -1, 4 * d)
+    return F.linear(x, c["llama_proj.weight"], c["llama_proj.bias"])[0]
+
+
+def minigpt_reference():
+    sd, ck = mtv.eva_state_dict(), mtv.minigpt_checkpoint()
+    pixels = normalize(load_image().resize((448, 448), Image.Resampling.BICUBIC))
+    with torch.no_grad():
+        emb = eva_forward(sd, ck, pixels)
+    # Cross-check the converter's NumPy interpolation against torch's.
+    grid = sd["pos_embed"][0, 1:].reshape(16, 16, 1408)
+    ours = bicubic_resize_grid(grid, 32)
+    theirs = F.interpolate(torch.from_numpy(grid).permute(2, 0, 1)[None], size=(32, 32), mode="bicubic",
+                           align_corners=False)[0].permute(1, 2, 0).numpy()
+    assert np.abs(ours - theirs).max() < 1e-4, np.abs(ours - theirs).max()
+    return pixels[0].numpy(), emb.numpy()
+
+
+def minigpt_first_logits(image_embeddings):
+    """HF LLaMA on MiniGPT-v2's prompt: segments around the image tokenized separately, BOS on the first only."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+    before, after = "<s>[INST] <Img>", "</Img> [vqa] what is in the picture? [/INST]"
+    ids_before, ids_after = llama_cpp_tokens([(before, True), (after, False)])
+    llama = convert_and_merge()
+    cfg = LlamaConfig(vocab_size=32000, hidden_size=256, intermediate_size=512, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=4, rms_norm_eps=1e-5, max_position_embeddings=1024,
+                      tie_word_embeddings=False)
+    model = LlamaForCausalLM(cfg).eval()
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in llama.items()}, strict=False)
+    emb = model.model.embed_tokens
+    with torch.no_grad():
+        x = torch.cat([emb(torch.tensor(ids_before)), torch.from_numpy(image_embeddings), emb(torch.tensor(ids_after))])
+        logits = model(inputs_embeds=x[None]).logits[0, -1].numpy()
+    top = np.argsort(-logits)[:10]
+    return {"ids_before": ids_before, "ids_after": ids_after, "top_ids": [int(i) for i in top],
+            "top_logits": [float(logits[i]) for i in top]}
+
+
+def llama_cpp_tokens(segments):
+    """llama.cpp's tokenization (the reference), through the interpreter that has llama-cpp-python."""
+    import subprocess
+    script = (
+        "import json, sys\n"
+        "from llama_cpp import Llama\n"
+        "v = Llama(model_path=sys.argv[1], vocab_only=True, verbose=False)\n"
+        "print(json.dumps([v.tokenize(t.encode(), add_bos=b, special=True) for t, b in json.loads(sys.argv[2])]))\n")
+    vocab = os.path.expanduser("~/.cache/glimpse/models/vocab/ggml-vocab-llama-spm.gguf")
+    python = os.environ.get("LLAMA_CPP_PYTHON", "python3")
+    out = subprocess.run([python, "-c", script, vocab, json.dumps(segments)], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+def convert_and_merge():
+    import convert_minigpt
+    llama = mtv.llama_state_dict()
+    merged = convert_minigpt.merge_lora(llama, mtv.minigpt_checkpoint())
+    # The GGUF stores the merged weights in F16: compute with the same rounding.
+    return {k: mtv.f16(v) for k, v in merged.items()}
+
+
+def sample(a, rows):
+    return a[::rows].astype(np.float32).round(6).tolist()
+
+
+def main():
+    out = {}
+    pixels, emb = llava_reference()
+    out["llava"] = {"pixels_sample": pixels.reshape(-1)[::997].tolist(), "pixels_mean": float(pixels.mean()),
+                    "tokens": int(emb.shape[0]), "width": int(emb.shape[1]), "every": 8, "embeddings": sample(emb, 8)}
+    pixels, emb = minigpt_reference()
+    out["minigptv2"] = {"pixels_sample": pixels.reshape(-1)[::997].tolist(), "pixels_mean": float(pixels.mean()),
+                        "tokens": int(emb.shape[0]), "width": int(emb.shape[1]), "every": 4, "embeddings": sample(emb, 4),
+                        "first_step": minigpt_first_logits(emb)}
+    with open(os.path.join(ROOT, "Tests", "Fixtures", "vision.json"), "w") as f:
+        json.dump(out, f)
+    print("tokens", out["llava"]["tokens"], out["minigptv2"]["tokens"], "top", out["minigptv2"]["first_step"]["top_ids"][:3])
+
+
+if __name__ == "__main__":
+    main()
