@@ -36,11 +36,11 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["GGUF", "COpenBLAS"], swiftSettings: native),
         .target(name: "Tokenizers", dependencies: ["GGUF"]),
         .target(name: "Models", dependencies: ["GGUF", "Tensors", "Tokenizers"], swiftSettings: native),
-        .target(name: "Engine", dependencies: ["Models", "Tokenizers", "GGUF"]),
+        .target(name: "Engine", dependencies: ["Models", "Tokenizers", "GGUF", "Vision"]),
 
         // MARK: App
         .executableTarget(name: "glimpse", dependencies: [
-            "Engine", "Models", "GGUF", "Tensors",
+            "Engine", "Models", "GGUF", "Tensors", "Vision",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "GGUF"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "Tensors", "GGUF"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Vision"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "GGUF", "Tensors"]),
         // Runs the built `glimpse` binary (build with --build-tests first, as scripts/test does).
         .testTarget(name: "CLITests", dependencies: ["glimpse"]),

@@ -3,6 +3,7 @@ import Models
 import Synchronization
 import Tensors
 import Tokenizers
+import Vision
 
 /// Loads a model and runs generations. Compute runs on a dedicated thread (never on the cooperative pool,
 /// which the UI shares); results come back as an `AsyncStream`. Cancelling the consumer stops the work
@@ -11,13 +12,19 @@ public actor Engine {
     public let threads: Int
     private let pool: ThreadPool
     private var model: LanguageModel?
+    private var vision: VisionModel?
     private var session: Session?
     private var running: Generation?
 
     /// The conversation whose keys and values are in the cache, so the next turn only processes new tokens.
     private final class Session: @unchecked Sendable {
         let cache: KVCache
+        /// What the cache holds: token ids, and stand-in ids for image positions.
         var tokens: [Int32] = []
+        /// Image embeddings by content, so asking again about an image does not encode it again.
+        var imageEmbeddings: [ImageKey: [Float]] = [:]
+        /// The prompt's next-token logits, kept only when asked for (nextTokenLogits).
+        var lastLogits: [Float] = []
         init(cache: KVCache) { self.cache = cache }
     }
 
@@ -38,30 +45,75 @@ public actor Engine {
         public let template: ChatTemplate
         public let contextLength: Int
         public let vocabularySize: Int
+        public let visionProjector: String?
+        public let imageTokens: Int?
     }
 
     /// Loads a language model, replacing the current one. `contextSize` caps the KV cache.
     @discardableResult
-    public func load(path: String, template: ChatTemplate? = nil, contextSize: Int = 4096) async throws -> ModelSummary {
+    public func load(path: String, mmproj: String? = nil, template: ChatTemplate? = nil,
+                     contextSize: Int = 4096) async throws -> ModelSummary {
         await stopRunning()
         let pool = self.pool
         let loaded = try await Self.offload { try LanguageModel(path: path, pool: pool, template: template) }
+        var projector: VisionModel? = nil
+        if let mmproj {
+            let v = try await Self.offload { try VisionModel(path: mmproj) }
+            let width = loaded.decoder.blueprint.embeddingLength
+            guard v.outputWidth == width else {
+                throw EngineError("\(mmproj): the projector makes \(v.outputWidth)-wide image tokens but \(path) takes \(width)-wide embeddings: they are not a pair")
+            }
+            projector = v
+        }
         model = loaded
+        vision = projector
         session = Session(cache: loaded.decoder.makeCache(capacity: contextSize))
         return ModelSummary(path: path, architecture: loaded.architecture, template: loaded.template,
-                            contextLength: session!.cache.capacity, vocabularySize: loaded.vocabularySize)
+                            contextLength: session!.cache.capacity, vocabularySize: loaded.vocabularySize,
+                            visionProjector: projector?.projectorType, imageTokens: projector?.tokensPerImage)
     }
 
     public var loadedModel: LanguageModel? { model }
 
-    /// Tokenizes a request as `generate` would (for tests and tools).
+    /// Tokenizes a request as `generate` would, with -1 standing for each image position (for tests and tools).
     public func promptTokens(for request: GenerationRequest) throws -> [Int32] {
         guard let model else { throw ModelError("no model is loaded") }
-        return Self.tokens(for: request, model: model)
+        return try Self.chunks(for: request, model: model).flatMap { chunk -> [Int32] in
+            switch chunk {
+            case .tokens(let ids): return ids
+            case .image: return [Int32](repeating: -1, count: vision?.tokensPerImage ?? 0)
+            }
+        }
+    }
+
+    /// The next-token logits after a request's prompt (images included), on a fresh cache: for checking a
+    /// checkpoint against a reference.
+    public func nextTokenLogits(for request: GenerationRequest) async throws -> [Float] {
+        guard let model, let session else { throw ModelError("no model is loaded") }
+        await resetConversation()
+        var last: [Float] = []
+        var failure: String?
+        var probe = request
+        probe.maxTokens = 0
+        probe.sampling = .greedy
+        for await event in await generate(probe, keepLogits: true) {
+            switch event {
+            case .failed(let m): failure = m
+            default: break
+            }
+        }
+        if let failure { throw EngineError(failure) }
+        last = session.lastLogits
+        _ = model
+        return last
     }
 
     /// Starts a generation. Any running one is cancelled first.
     public func generate(_ request: GenerationRequest) async -> AsyncStream<GenerationEvent> {
+        await generate(request, keepLogits: false)
+    }
+
+    private func generate(_ request: GenerationRequest, keepLogits: Bool) async -> AsyncStream<GenerationEvent> {
         await stopRunning()
         let (stream, continuation) = AsyncStream.makeStream(of: GenerationEvent.self, bufferingPolicy: .unbounded)
         guard let model, let session else {
@@ -69,11 +121,18 @@ public actor Engine {
             continuation.finish()
             return stream
         }
+        if !request.images.isEmpty && vision == nil {
+            continuation.yield(.failed("images need a vision projector: load one with the model (--mmproj)"))
+            continuation.finish()
+            return stream
+        }
+        let vision = self.vision
         let generation = Generation()
         running = generation
         continuation.onTermination = { _ in generation.cancelled.store(true, ordering: .relaxed) }
         let thread = Thread {
-            Self.run(request, model: model, session: session, generation: generation, out: continuation)
+            Self.run(request, model: model, vision: vision, pool: self.pool, session: session, generation: generation,
+                     keepLogits: keepLogits, out: continuation)
             continuation.finish()
             generation.done.signal()
         }
@@ -96,27 +155,71 @@ public actor Engine {
         await stopRunning()
         session?.tokens = []
         session?.cache.truncate(to: 0)
+        session?.imageEmbeddings = [:]
     }
 
     // MARK: Work on the generation thread
 
-    static func tokens(for request: GenerationRequest, model: LanguageModel) -> [Int32] {
+    static func chunks(for request: GenerationRequest, model: LanguageModel) throws -> [PromptChunk] {
+        let template = model.template
+        let marker = template.imageMarker
         switch request.prompt {
-        case .chat(let messages):
-            return model.tokenizer.encode(model.template.render(messages), addSpecial: true, parseSpecial: true)
+        case .chat(var messages):
+            let hasMarker = messages.contains { $0.content.contains(marker) }
+            if !request.images.isEmpty && !hasMarker, let first = messages.firstIndex(where: { $0.role == .user }) {
+                messages[first].content = String(repeating: template.imagePrefix, count: request.images.count)
+                    + messages[first].content
+            }
+            return try PromptChunk.build(text: template.render(messages), marker: marker, imageCount: request.images.count,
+                                         tokenizer: model.tokenizer, parseSpecial: true)
         case .raw(let text):
-            return model.tokenizer.encode(text, addSpecial: true, parseSpecial: false)
+            let full = !request.images.isEmpty && !text.contains(marker)
+                ? String(repeating: template.imagePrefix, count: request.images.count) + text : text
+            return try PromptChunk.build(text: full, marker: marker, imageCount: request.images.count,
+                                         tokenizer: model.tokenizer, parseSpecial: false)
         }
     }
 
-    private static func run(_ request: GenerationRequest, model: LanguageModel, session: Session,
-                            generation: Generation, out: AsyncStream<GenerationEvent>.Continuation) {
+    private static func run(_ request: GenerationRequest, model: LanguageModel, vision: VisionModel?, pool: ThreadPool,
+                            session: Session, generation: Generation, keepLogits: Bool,
+                            out: AsyncStream<GenerationEvent>.Continuation) {
         var stats = GenerationStats()
         let start = DispatchTime.now().uptimeNanoseconds
         func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
 
-        let prompt = tokens(for: request, model: model)
+        let chunks: [PromptChunk]
+        do { chunks = try Self.chunks(for: request, model: model) } catch {
+            out.yield(.failed("\(error)"))
+            return
+        }
+        // Image embeddings: from the session's cache, or encoded now.
+        var embeddings: [[Float]] = []
+        var keys: [ImageKey] = []
+        for image in request.images {
+            let key = ImageKey(image)
+            keys.append(key)
+            if let cached = session.imageEmbeddings[key] {
+                embeddings.append(cached)
+            } else if let vision {
+                if generation.cancelled.load(ordering: .relaxed) { out.yield(.finished(.cancelled, stats)); return }
+                let t = DispatchTime.now().uptimeNanoseconds
+                let e = vision.embed(image, pool: pool)
+                stats.imageEncodeSeconds += seconds(since: t)
+                session.imageEmbeddings[key] = e
+                embeddings.append(e)
+            }
+        }
+        let imageTokens = vision?.tokensPerImage ?? 0
+        // The prompt's history ids (images as stand-ins) decide how much of the cache can be kept.
+        var prompt: [Int32] = []
+        for chunk in chunks {
+            switch chunk {
+            case .tokens(let ids): prompt += ids
+            case .image(let i): prompt += keys[i].placeholderIDs(imageTokens)
+            }
+        }
         stats.promptTokens = prompt.count
+        stats.imageTokens = imageTokens * request.images.count
         guard !prompt.isEmpty else { out.yield(.failed("the prompt is empty")); return }
         let cache = session.cache
         guard prompt.count < cache.capacity else {
@@ -128,6 +231,17 @@ public actor Engine {
         while shared < min(prompt.count - 1, session.tokens.count, cache.count), prompt[shared] == session.tokens[shared] {
             shared += 1
         }
+        // Never resume inside an image: its embeddings go in whole.
+        var position = 0
+        for chunk in chunks {
+            let length: Int
+            switch chunk {
+            case .tokens(let ids): length = ids.count
+            case .image: length = imageTokens
+            }
+            if case .image = chunk, shared > position, shared < position + length { shared = position }
+            position += length
+        }
         cache.truncate(to: shared)
         session.tokens = Array(prompt[..<shared])
         stats.cachedPromptTokens = shared
@@ -136,7 +250,20 @@ public actor Engine {
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: n)
         defer { logits.deallocate() }
         do {
-            try model.decoder.forward(.tokens(Array(prompt[shared...])), cache: cache, logits: logits)
+            var position = 0
+            for chunk in chunks {
+                switch chunk {
+                case .tokens(let ids):
+                    let skip = max(0, min(ids.count, shared - position))
+                    if skip < ids.count { try model.decoder.forward(.tokens(Array(ids[skip...])), cache: cache, logits: logits) }
+                    position += ids.count
+                case .image(let i):
+                    if position >= shared {
+                        try model.decoder.forward(.embeddings(embeddings[i], count: imageTokens), cache: cache, logits: logits)
+                    }
+                    position += imageTokens
+                }
+            }
             session.tokens = prompt
         } catch {
             session.tokens = []
@@ -145,6 +272,7 @@ public actor Engine {
             return
         }
         stats.promptSeconds = seconds(since: start)
+        if keepLogits { session.lastLogits = Array(UnsafeBufferPointer(start: logits, count: n)) }
 
         var sampler = Sampler(request.sampling)
         var detokenizer = StreamingDetokenizer(tokenizer: model.tokenizer)

@@ -1,4 +1,5 @@
 import Models
+import Vision
 
 /// What a generation streams to its consumer.
 public enum GenerationEvent: Sendable {
@@ -22,6 +23,9 @@ public struct GenerationStats: Sendable, Codable, Equatable {
     public var timeToFirstToken: Double = 0
     public var promptSeconds: Double = 0
     public var generationSeconds: Double = 0
+    /// Time spent encoding images this turn (zero when they came from the cache).
+    public var imageEncodeSeconds: Double = 0
+    public var imageTokens = 0
 
     public init() {}
 
@@ -42,12 +46,17 @@ public struct GenerationRequest: Sendable {
     }
 
     public var prompt: Prompt
+    /// Images of the conversation, in the order their markers appear (markers are added in front of the
+    /// first user message when the text has none).
+    public var images: [RGBImage]
     public var sampling: SamplingParameters
     public var maxTokens: Int
     public var extraStopStrings: [String] = []
 
-    public init(prompt: Prompt, sampling: SamplingParameters = SamplingParameters(), maxTokens: Int = 512) {
+    public init(prompt: Prompt, images: [RGBImage] = [], sampling: SamplingParameters = SamplingParameters(),
+                maxTokens: Int = 512) {
         self.prompt = prompt
+        self.images = images
         self.sampling = sampling
         self.maxTokens = maxTokens
     }

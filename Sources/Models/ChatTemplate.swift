@@ -32,6 +32,23 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     static let minigpt4System = "Give the following image: <Img>ImageContent</Img>. "
         + "You will be able to see the image once I provide it to you. Please answer my questions."
 
+    /// Where an image's embeddings go in a prompt (formats.md §4.7, §5.8): MiniGPT wraps a marker in
+    /// `<Img>...</Img>`, LLaVA-style templates put `<image>` on its own line before the question.
+    public var imageMarker: String {
+        switch self {
+        case .minigpt4, .llama2, .minigptv2: return "<ImageHere>"
+        case .vicuna, .chatml, .gemma: return "<image>"
+        }
+    }
+
+    /// What goes in front of a question about an image that has no marker of its own.
+    public var imagePrefix: String {
+        switch self {
+        case .minigpt4, .llama2, .minigptv2: return "<Img><ImageHere></Img> "
+        case .vicuna, .chatml, .gemma: return "<image>\n"
+        }
+    }
+
     /// Text that ends an answer even when the model emits no end-of-generation token.
     public var stopStrings: [String] {
         switch self {

@@ -4,6 +4,8 @@ import Models
 import XCTest
 
 final class EngineTests: XCTestCase {
+    static let modelsDirectory = ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
+        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
     static let model = (ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
         ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models") + "/gemma-3-270m-q4_k_m.gguf"
 

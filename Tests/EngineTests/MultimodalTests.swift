@@ -1,0 +1,88 @@
+import Engine
+import Foundation
+import Models
+import Vision
+import XCTest
+
+/// MiniGPT-v2's whole path (image -> EVA -> concat-4 projector -> LLaMA with the image spliced between text
+/// segments) against PyTorch: HF's LlamaForCausalLM on the same weights, fed the reference image embeddings
+/// (tools/make_vision_fixtures.py). Tolerance: 1e-2 on logits of magnitude ~10, covering the small embedding
+/// differences (measured 4e-6) carried through two decoder layers, and fp32 summation order.
+final class MultimodalTests: XCTestCase {
+    struct Fixture: Decodable {
+        struct Step: Decodable { let ids_before: [Int32]; let ids_after: [Int32]; let top_ids: [Int]; let top_logits: [Float] }
+        struct MiniGPT: Decodable { let first_step: Step; let tokens: Int }
+        let minigptv2: MiniGPT
+    }
+
+    static let models = EngineTests.modelsDirectory
+    static let fixture = try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/vision.json")))
+    static let image = try! ImageDecoder.load(path: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/images/orientation6.jpg").path)
+
+    func loadedEngine() async throws -> Engine {
+        let engine = Engine(threads: 2)
+        let summary = try await engine.load(path: Self.models + "/test-minigptv2.gguf",
+                                            mmproj: Self.models + "/test-minigptv2-mmproj.gguf", contextSize: 1024)
+        XCTAssertEqual(summary.template, .minigptv2, "template detected from the converter's chat template")
+        XCTAssertEqual(summary.imageTokens, 256)
+        return engine
+    }
+
+    func request(_ question: String) -> GenerationRequest {
+        GenerationRequest(prompt: .chat([ChatMessage(.user, question)]), images: [Self.image], sampling: .greedy, maxTokens: 8)
+    }
+
+    func testPromptLayoutMatchesMiniGPT() async throws {
+        let engine = try await loadedEngine()
+        let ids = try await engine.promptTokens(for: request("[vqa] what is in the picture?"))
+        let step = Self.fixture.minigptv2.first_step
+        XCTAssertEqual(ids, step.ids_before + [Int32](repeating: -1, count: 256) + step.ids_after)
+    }
+
+    func testFirstStepLogitsMatchPyTorch() async throws {
+        let engine = try await loadedEngine()
+        let logits = try await engine.nextTokenLogits(for: request("[vqa] what is in the picture?"))
+        let step = Self.fixture.minigptv2.first_step
+        var worst: Float = 0
+        for (id, want) in zip(step.top_ids, step.top_logits) { worst = max(worst, abs(logits[id] - want)) }
+        print("MiniGPT-v2 first step: largest |Δlogit| over the reference top 10: \(worst)")
+        XCTAssertLessThan(worst, 1e-2)
+        XCTAssertEqual(logits.indices.max { logits[$0] < logits[$1] }, step.top_ids[0])
+    }
+
+    func testSecondQuestionReusesTheImageAndTheCache() async throws {
+        let engine = try await loadedEngine()
+        var first = GenerationStats(), second = GenerationStats()
+        for await e in await engine.generate(request("[caption] describe it")) { if case .finished(_, let s) = e { first = s } }
+        let followUp = GenerationRequest(prompt: .chat([ChatMessage(.user, "[caption] describe it"), ChatMessage(.assistant, "x"),
+                                                        ChatMessage(.user, "[vqa] and the colour?")]),
+                                         images: [Self.image], sampling: .greedy, maxTokens: 4)
+        for await e in await engine.generate(followUp) { if case .finished(_, let s) = e { second = s } }
+        XCTAssertGreaterThan(first.imageEncodeSeconds, 0)
+        XCTAssertEqual(second.imageEncodeSeconds, 0, "the same image is not encoded twice")
+        XCTAssertGreaterThan(second.cachedPromptTokens, 256, "the image's positions stay in the cache")
+    }
+
+    func testBadImageRequestsFailWithAReason() async throws {
+        let engine = try await loadedEngine()
+        var failure = ""
+        let marker = GenerationRequest(prompt: .chat([ChatMessage(.user, "<Img><ImageHere></Img> what?")]), maxTokens: 2)
+        for await e in await engine.generate(marker) { if case .failed(let m) = e { failure = m } }
+        XCTAssertTrue(failure.contains("image marker"), failure)
+
+        let textOnly = Engine(threads: 1)
+        try await textOnly.load(path: Self.models + "/tiny-llama-q8_0.gguf", contextSize: 64)
+        failure = ""
+        for await e in await textOnly.generate(request("what?")) { if case .failed(let m) = e { failure = m } }
+        XCTAssertTrue(failure.contains("vision projector"), failure)
+
+        do {
+            try await textOnly.load(path: Self.models + "/gemma-3-270m-q8_0.gguf", mmproj: Self.models + "/test-minigptv2-mmproj.gguf")
+            XCTFail("a 256-wide projector paired with a 640-wide model must be refused")
+        } catch {
+            XCTAssertTrue("\(error)".contains("not a pair"), "\(error)")
+        }
+    }
+}
