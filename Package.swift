@@ -37,10 +37,12 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["GGUF"]),
         .target(name: "Models", dependencies: ["GGUF", "Tensors", "Tokenizers"], swiftSettings: native),
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "GGUF", "Vision"]),
+        // MiniGPT-v2's task tags and answer language (boxes); no dependencies.
+        .target(name: "Tasks"),
 
         // MARK: App
         .executableTarget(name: "glimpse", dependencies: [
-            "Engine", "Models", "GGUF", "Tensors", "Vision",
+            "Engine", "Models", "GGUF", "Tensors", "Vision", "Tasks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "GGUF"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "Tensors", "GGUF"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Vision"]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "GGUF", "Tensors"]),
         // Runs the built `glimpse` binary (build with --build-tests first, as scripts/test does).
         .testTarget(name: "CLITests", dependencies: ["glimpse"]),
