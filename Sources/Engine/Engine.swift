@@ -23,6 +23,17 @@ public actor Engine {
         var tokens: [Int32] = []
         /// Image embeddings by content, so asking again about an image does not encode it again.
         var imageEmbeddings: [ImageKey: [Float]] = [:]
+        /// Insertion order of `imageEmbeddings`, to keep only the most recent few (a batch over thousands of
+        /// images would otherwise hold all their embeddings).
+        var imageOrder: [ImageKey] = []
+        static let imagesKept = 8
+
+        func remember(_ key: ImageKey, _ embedding: [Float]) {
+            imageEmbeddings[key] = embedding
+            imageOrder.append(key)
+            while imageOrder.count > Self.imagesKept { imageEmbeddings[imageOrder.removeFirst()] = nil }
+        }
+
         /// The prompt's next-token logits, kept only when asked for (nextTokenLogits).
         var lastLogits: [Float] = []
         init(cache: KVCache) { self.cache = cache }
@@ -156,6 +167,7 @@ public actor Engine {
         session?.tokens = []
         session?.cache.truncate(to: 0)
         session?.imageEmbeddings = [:]
+        session?.imageOrder = []
     }
 
     // MARK: Work on the generation thread
@@ -205,7 +217,7 @@ public actor Engine {
                 let t = DispatchTime.now().uptimeNanoseconds
                 let e = vision.embed(image, pool: pool)
                 stats.imageEncodeSeconds += seconds(since: t)
-                session.imageEmbeddings[key] = e
+                session.remember(key, e)
                 embeddings.append(e)
             }
         }
@@ -271,7 +283,7 @@ public actor Engine {
             out.yield(.failed("\(error)"))
             return
         }
-        stats.promptSeconds = seconds(since: start)
+        stats.promptSeconds = seconds(since: start) - stats.imageEncodeSeconds
         if keepLogits { session.lastLogits = Array(UnsafeBufferPointer(start: logits, count: n)) }
 
         var sampler = Sampler(request.sampling)

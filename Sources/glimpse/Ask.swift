@@ -2,6 +2,7 @@ import ArgumentParser
 import Engine
 import Foundation
 import Models
+import Vision
 
 struct Ask: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,6 +10,12 @@ struct Ask: AsyncParsableCommand {
 
     @Option(name: [.short, .long], help: "Language model GGUF file.")
     var model: String?
+    @Option(help: "Vision projector (mmproj) GGUF file, for questions about images.")
+    var mmproj: String?
+    @Option(help: "An image to ask about (repeatable; JPEG or PNG).")
+    var image: [String] = []
+    @Option(help: "Answer every line {\"id\", \"image\", \"prompt\"} of a JSON-lines file; one JSON line per answer.")
+    var batch: String?
     @Option(help: "Chat template by name (\(ChatTemplate.allCases.map(\.rawValue).joined(separator: ", "))); default: from the file.")
     var template: String?
     @Flag(help: "Feed the prompt as plain text, without the chat template.")
@@ -24,8 +31,8 @@ struct Ask: AsyncParsableCommand {
     @Flag(help: "Print the prompt's tokens to stderr before answering.")
     var verbosePrompt = false
     @OptionGroup var sampling: SamplingOptions
-    @Argument(help: "The prompt.")
-    var prompt: String
+    @Argument(help: "The prompt (MiniGPT-v2 task tags like [vqa], [grounding] go in front).")
+    var prompt: String?
 
     func validate() throws {
         if let threads, threads < 1 { throw fail("--threads must be at least 1") }
@@ -35,69 +42,73 @@ struct Ask: AsyncParsableCommand {
             throw fail("unknown template '\(template)' (known: \(ChatTemplate.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         if !RawArguments.allValidUTF8 { throw fail("the arguments are not valid UTF-8") }
+        if batch == nil && prompt == nil { throw fail("give a prompt (or --batch FILE)") }
+        if batch != nil && (prompt != nil || !image.isEmpty) { throw fail("--batch takes prompts and images from its file") }
+        if !image.isEmpty && mmproj == nil { throw fail("--image needs a vision projector: add --mmproj FILE") }
     }
 
     func run() async throws {
         let engine = Engine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         let path = model ?? DefaultModel.path
         do {
-            try await engine.load(path: path, template: template.flatMap(ChatTemplate.init(rawValue:)), contextSize: ctxSize)
+            try await engine.load(path: path, mmproj: mmproj, template: template.flatMap(ChatTemplate.init(rawValue:)),
+                                  contextSize: ctxSize)
         } catch {
             throw fail("\(error)")
         }
-        let request = GenerationRequest(prompt: raw ? .raw(prompt) : .chat([ChatMessage(.user, prompt)]),
-                                        sampling: sampling.parameters, maxTokens: nPredict)
+        if let batch { return try await runBatch(engine, file: batch) }
+        let images: [RGBImage]
+        do { images = try loadImages(image) } catch { throw fail("\(error)") }
+        let request = makeRequest(prompt ?? "", images: images)
         if verbosePrompt, let lm = await engine.loadedModel {
             let ids = try await engine.promptTokens(for: request)
-            let lines = ids.map { "\(String($0).leftPad(7)) -> '\(lm.tokenizer.vocabulary.tokens[Int($0)])'" }
+            let lines = ids.map { $0 < 0 ? "     -1 -> (image)" : "\(String($0).leftPad(7)) -> '\(lm.tokenizer.vocabulary.tokens[Int($0)])'" }
             FileHandle.standardError.write(Data(("prompt: \(ids.count) tokens\n" + lines.joined(separator: "\n") + "\n").utf8))
         }
-        var text = ""
-        var final = GenerationStats()
-        var reason = FinishReason.maxTokens
-        for await event in await engine.generate(request) {
-            switch event {
-            case .token(let piece):
-                text += piece
-                if !json { FileHandle.standardOutput.write(Data(piece.utf8)) }
-            case .stats: break
-            case .finished(let r, let s):
-                reason = r
-                final = s
-            case .failed(let message):
-                throw fail(message)
+        do {
+            let (text, reason, stats) = try await answer(engine, request, stream: !json)
+            if json {
+                print(AnswerRecord(text: text, reason: reason, stats: stats, image: images.first).json)
+            } else {
+                print("")
+            }
+        } catch {
+            throw fail("\(error)")
+        }
+    }
+
+    func makeRequest(_ text: String, images: [RGBImage]) -> GenerationRequest {
+        GenerationRequest(prompt: raw ? .raw(text) : .chat([ChatMessage(.user, text)]), images: images,
+                          sampling: sampling.parameters, maxTokens: nPredict)
+    }
+
+    /// One JSON line per input line; a bad line is answered with {"id", "error"} and the batch goes on.
+    func runBatch(_ engine: Engine, file: String) async throws {
+        guard let data = FileManager.default.contents(atPath: file) else { throw fail("\(file): cannot be read") }
+        struct Line: Decodable { let id: String?; let image: String?; let images: [String]?; let prompt: String }
+        struct Failure: Encodable { let id: String?; let line: Int; let error: String }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let text = raw.trimmingCharacters(in: .whitespaces)
+            if text.isEmpty { continue }
+            var id: String? = nil
+            do {
+                let line: Line
+                do { line = try JSONDecoder().decode(Line.self, from: Data(text.utf8)) } catch {
+                    throw EngineError("not a JSON object with a \"prompt\"")
+                }
+                id = line.id
+                let paths = (line.images ?? []) + (line.image.map { [$0] } ?? [])
+                let images = try loadImages(paths)
+                let (answer, reason, stats) = try await answer(engine, makeRequest(line.prompt, images: images), stream: false)
+                print(AnswerRecord(id: line.id, text: answer, reason: reason, stats: stats, image: images.first).json)
+            } catch {
+                let failure = Failure(id: id, line: n + 1, error: "\(error)")
+                print(String(decoding: try encoder.encode(failure), as: UTF8.self))
             }
         }
-        if json {
-            let result = AskResult(text: text, finishReason: reason.rawValue, stats: .init(final))
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            FileHandle.standardOutput.write(try encoder.encode(result) + Data("\n".utf8))
-        } else {
-            print("")
-        }
     }
-}
-
-struct AskResult: Encodable {
-    struct Stats: Encodable {
-        let prompt_tokens: Int
-        let generated_tokens: Int
-        let time_to_first_token_ms: Double
-        let tokens_per_second: Double
-        let prompt_tokens_per_second: Double
-        init(_ s: GenerationStats) {
-            prompt_tokens = s.promptTokens
-            generated_tokens = s.generatedTokens
-            time_to_first_token_ms = (s.timeToFirstToken * 1000).rounded() / 1
-            tokens_per_second = (s.tokensPerSecond * 100).rounded() / 100
-            prompt_tokens_per_second = (s.promptTokensPerSecond * 100).rounded() / 100
-        }
-    }
-    let text: String
-    let finishReason: String
-    let stats: Stats
-    enum CodingKeys: String, CodingKey { case text, finishReason = "finish_reason", stats }
 }
 
 /// Swift repairs invalid UTF-8 in arguments silently; look at the raw bytes instead.

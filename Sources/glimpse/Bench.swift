@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GGUF
+import Vision
 import Models
 import Tensors
 
@@ -22,11 +23,16 @@ struct Bench: ParsableCommand {
     var json = false
     @Flag(help: "Also time one matrix-vector product per weight tensor type (what decoding is made of).")
     var kernels = false
+    @Option(help: "Time the image encoder of this vision projector (mmproj) instead of the language model.")
+    var mmproj: String?
+    @Option(help: "The image to encode with --mmproj (default: a synthetic one).")
+    var image: String?
 
     func run() throws {
         let threads = self.threads ?? ProcessInfo.processInfo.activeProcessorCount
         let pool = ThreadPool(threads: threads)
         BLAS.useSingleThread()
+        if let mmproj { return try benchImageEncoder(mmproj, pool: pool, threads: threads) }
         let lm: LanguageModel
         do { lm = try LanguageModel(path: model ?? DefaultModel.path, pool: pool) } catch { throw fail("\(error)") }
         lm.file.adviseWillNeed()
@@ -109,5 +115,37 @@ extension Bench {
             print(String(format: "| %@ | %@ | %@ | %.3f | %.1f |", info.name, info.type.description, "\(info.shape)",
                          best * 1000, Double(info.byteCount) / best / 1e9))
         }
+    }
+}
+
+extension Bench {
+    /// Best-of-N time of preprocessing, encoding and projecting one image.
+    func benchImageEncoder(_ path: String, pool: ThreadPool, threads: Int) throws {
+        let vision: VisionModel
+        let picture: RGBImage
+        do {
+            vision = try VisionModel(path: path)
+            picture = try image.map { try ImageDecoder.load(path: $0) } ?? Self.syntheticImage()
+        } catch { throw fail("\(error)") }
+        vision.file.adviseWillNeed()
+        _ = vision.embed(picture, pool: pool)  // warm-up
+        var best = Double.infinity
+        for _ in 0 ..< max(repetitions, 3) { best = min(best, Bench.time { _ = vision.embed(picture, pool: pool) }) }
+        if json {
+            print(String(format: "{\"image_encode_ms\": %.1f, \"image_tokens\": %d, \"threads\": %d}",
+                         best * 1000, vision.tokensPerImage, threads))
+        } else {
+            print(String(format: "%@: %d image tokens, %.1f ms per image (best of %d, %d threads)",
+                         (path as NSString).lastPathComponent, vision.tokensPerImage, best * 1000, max(repetitions, 3), threads))
+        }
+    }
+
+    static func syntheticImage() -> RGBImage {
+        var img = RGBImage(width: 640, height: 480, fill: (120, 120, 120))
+        for y in 0 ..< 480 { for x in 0 ..< 640 {
+            let i = 3 * (y * 640 + x)
+            img.pixels[i] = UInt8(x % 256); img.pixels[i + 1] = UInt8(y % 256); img.pixels[i + 2] = UInt8((x + y) % 256)
+        } }
+        return img
     }
 }

@@ -73,6 +73,42 @@ final class BadInputTests: XCTestCase {
         try assertOneLineFailure(#"$GLIMPSE ask --top-p 0 hi"#, mentions: "--top-p")
     }
 
+    func testBadImagesAndProjectors() throws {
+        let m = Self.models, images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/images").path
+        let pair = "-m \(m)/test-minigptv2.gguf --mmproj \(m)/test-minigptv2-mmproj.gguf"
+        try assertOneLineFailure(#"$GLIMPSE ask --image \#(images)/rgb.png hi"#, mentions: "needs a vision projector")
+        try assertOneLineFailure(#"$GLIMPSE ask \#(pair) --image \#(images)/text.txt.bad hi"#, mentions: "not a JPEG or PNG image")
+        try assertOneLineFailure(#"$GLIMPSE ask \#(pair) --image \#(images)/truncated.jpg.bad hi"#, mentions: "truncated JPEG")
+        try assertOneLineFailure(#"$GLIMPSE ask \#(pair) --image /no/such.png hi"#, mentions: "/no/such.png: no such file")
+        try assertOneLineFailure(#"$GLIMPSE ask \#(pair) "<Img><ImageHere></Img> what?""#, mentions: "image marker")
+        try assertOneLineFailure(#"$GLIMPSE ask -m \#(m)/test-minigptv2-mmproj.gguf hi"#, mentions: "vision projector (mmproj) file")
+        try assertOneLineFailure(#"$GLIMPSE ask -m \#(m)/gemma-3-270m-q8_0.gguf --mmproj \#(m)/test-minigptv2-mmproj.gguf hi"#,
+                                 mentions: "not a pair")
+        try assertOneLineFailure(#"$GLIMPSE ask --mmproj \#(m)/tiny-llama-q8_0.gguf hi"#, mentions: "not a vision projector")
+    }
+
+    func testBatchGoesOnPastBadLines() throws {
+        let m = Self.models, images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/images").path
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("batch-\(getpid()).jsonl").path
+        let lines = [#"{"id": "1", "image": "\#(images)/baseline.jpg", "prompt": "[vqa] what?"}"#,
+                     #"{"id": "2", "image": "\#(images)/missing.png", "prompt": "[vqa] what?"}"#,
+                     "not json",
+                     #"{"id": "4", "image": "\#(images)/rgb.png", "prompt": "[refer] the red square"}"#]
+        try lines.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let o = try run(#"$GLIMPSE ask -m \#(m)/test-minigptv2.gguf --mmproj \#(m)/test-minigptv2-mmproj.gguf --batch \#(file) -n 3 --temp 0"#,
+                        timeout: 120)
+        XCTAssertEqual(o.status, 0, o.stderr)
+        let answers = o.stdout.split(separator: "\n").map { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(answers.count, 4)
+        XCTAssertEqual(answers[0]?["id"] as? String, "1")
+        XCTAssertNotNil(answers[0]?["text"])
+        XCTAssertTrue((answers[1]?["error"] as? String)?.contains("missing.png: no such file") ?? false)
+        XCTAssertEqual(answers[2]?["line"] as? Int, 3)
+        XCTAssertEqual(answers[3]?["id"] as? String, "4")
+    }
+
     func testGoodRunsStillWork() throws {
         let o = try run(#"$GLIMPSE ask --raw --temp 0 -n 8 --json "Hello""#)
         XCTAssertEqual(o.status, 0, o.stderr)
