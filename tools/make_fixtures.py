@@ -72,7 +72,7 @@ def main() -> None:
                 llm.eval([tok])
             out["greedy"].append({"prompt": p, "ids": gen, "margins": margins})
         name = os.path.basename(path).replace(".gguf", ".json")
-        dst = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", name)
+        dst = os.path.join(os.path.dirname(__file__), "..", "Tests", "Fixtures", "llamacpp", name)
         with open(dst, "w") as f:
             json.dump(out, f, ensure_ascii=False, indent=1)
         print("wrote", dst)

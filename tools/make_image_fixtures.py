@@ -101,6 +101,7 @@ def resize_fixtures():
     src = Image.open(os.path.join(OUT, "baseline.jpg")).convert("RGB")
     big = src.resize((150, 90), Image.Resampling.NEAREST)  # a larger source, for shrinking tests
     big.save(os.path.join(OUT, "resize-source.png"))
+    reference("resize-source.png")
     for (w, h) in [(336, 336), (64, 64), (448, 448), (17, 40), (150, 90), (224, 224)]:
         for name, f in [("bicubic", Image.Resampling.BICUBIC), ("bilinear", Image.Resampling.BILINEAR)]:
             out = big.resize((w, h), f)

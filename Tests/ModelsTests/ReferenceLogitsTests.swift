@@ -17,7 +17,7 @@ final class ReferenceLogitsTests: XCTestCase {
     }
 
     static let fixtureDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/llamacpp")
     static let modelDirectory = ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
         ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
 

@@ -16,7 +16,7 @@ final class ReferenceTokenizationTests: XCTestCase {
     }
 
     static let fixtureDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/llamacpp")
 
     func testTokenIdsMatchLlamaCpp() throws {
         let modelDir = ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
