@@ -4,6 +4,22 @@ import GGUF
 public enum Dequantize {
     /// Dequantizes `n` elements (a whole number of blocks) starting at `src`.
     public static func row(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        // Float rows get tight loops (vectorized conversions); a per-element switch costs more than the copy.
+        switch type {
+        case .f32:
+            dst.update(from: src.assumingMemoryBound(to: Float.self), count: n)
+            return
+        case .f16:
+            let h = src.assumingMemoryBound(to: Float16.self)
+            for i in 0 ..< n { dst[i] = Float(h[i]) }
+            return
+        case .bf16:
+            let h = src.assumingMemoryBound(to: UInt16.self)
+            for i in 0 ..< n { dst[i] = Float(bitPattern: UInt32(h[i]) << 16) }
+            return
+        default:
+            break
+        }
         let blocks = n / type.blockSize
         for b in 0 ..< blocks {
             let s = src + b * type.blockBytes

@@ -70,7 +70,9 @@ public enum MatMul {
             }
             return
         }
-        let band = 64
+        // Bands of 256 rows: large enough that sgemm's packing and setup are amortized, small enough
+        // (256 x K floats per thread) to stay a scratch buffer rather than a dequantized copy of the tensor.
+        let band = 256
         let bands = (rows + band - 1) / band
         scratch.ensureBands(threads: pool.threadCount, floats: band * k)
         let slot = Atomic<Int>(0)

@@ -33,3 +33,20 @@ final class RowDotTests: XCTestCase {
         }
     }
 }
+
+final class OpsTests: XCTestCase {
+    /// The polynomial exp against libm over the range softmax and activations use.
+    func testFastExpIsAccurate() {
+        var worst: Float = 0
+        var x: Float = -87
+        while x < 88 {
+            let want = Foundation.exp(Double(x))
+            let got = Double(Ops.exp(x))
+            worst = max(worst, Float(abs(got - want) / want))
+            x += 0.0137
+        }
+        XCTAssertLessThan(worst, 1e-6, "largest relative error \(worst)")
+        XCTAssertEqual(Ops.exp(-200), Ops.exp(-87.3))
+        XCTAssertFalse(Ops.exp(200).isNaN)
+    }
+}

@@ -1,0 +1,152 @@
+"""Image-encoder speed: Glimpse against llama.cpp's mtmd on the same mmproj file, image and thread count, in
+one run. Makes full-depth random-weight files first (F16, real shapes):
+
+- CLIP ViT-L/14-336 as LLaVA-1.5 stores it (23 blocks, 577 tokens) with LLaVA's MLP projector: both engines.
+- EVA ViT-g at 448 px (39 blocks, 1025 tokens) with MiniGPT-v2's projector: Glimpse only (llama.cpp has no
+  MiniGPT-v2 projector).
+
+Glimpse's figure includes preprocessing; llama.cpp's (mtmd_encode_chunk) does not.
+Note: llama.cpp's LLaVA graph runs one block fewer than the file stores (lcpp issue #25817), so it does
+about 4% less work than Glimpse here.
+
+Usage: bench_vision_vs_llamacpp.py [-t THREADS] [--image PATH]   (needs llama-cpp-python; run with the
+interpreter that has it, with tools/ on the path and numpy + gguf available)
+"""
+import argparse
+import ctypes
+import json
+import os
+import subprocess
+import time
+
+import numpy as np
+
+import convert_llava_mmproj
+import convert_minigpt
+import make_test_vision as mtv
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+MODELS = os.environ.get("GLIMPSE_TEST_MODELS", os.path.expanduser("~/.cache/glimpse/models"))
+
+
+def full_clip(path):
+    if os.path.exists(path):
+        return
+    r = np.random.default_rng(1)
+    d, ff, layers, side = 1024, 4096, 24, 24
+    p = "vision_model."
+    sd = {p + "embeddings.class_embedding": r.standard_normal(d) * 0.5,
+          p + "embeddings.patch_embedding.weight": r.standard_normal((d, 3, 14, 14)) * 0.02,
+          p + "embeddings.position_embedding.weight": r.standard_normal((side * side + 1, d)) * 0.1,
+          p + "pre_layrnorm.weight": np.ones(d), p + "pre_layrnorm.bias": np.zeros(d)}
+    for i in range(layers):
+        s = f"{p}encoder.layers.{i}."
+        for name, shape in [("self_attn.q_proj", (d, d)), ("self_attn.k_proj", (d, d)), ("self_attn.v_proj", (d, d)),
+                            ("self_attn.out_proj", (d, d)), ("mlp.fc1", (ff, d)), ("mlp.fc2", (d, ff))]:
+            sd[s + name + ".weight"] = (r.standard_normal(shape, dtype=np.float32) / np.sqrt(shape[1]))
+            sd[s + name + ".bias"] = np.zeros(shape[0])
+        for ln in ["layer_norm1", "layer_norm2"]:
+            sd[s + ln + ".weight"], sd[s + ln + ".bias"] = np.ones(d), np.zeros(d)
+    sd["multi_modal_projector.linear_1.weight"] = r.standard_normal((4096, d), dtype=np.float32) / 32
+    sd["multi_modal_projector.linear_1.bias"] = np.zeros(4096)
+    sd["multi_modal_projector.linear_2.weight"] = r.standard_normal((mtv.LLM_WIDTH, 4096), dtype=np.float32) / 64
+    sd["multi_modal_projector.linear_2.bias"] = np.zeros(mtv.LLM_WIDTH)
+    convert_llava_mmproj.convert(sd, path, name="bench-clip-vit-l-336")
+
+
+def full_eva(path):
+    if os.path.exists(path):
+        return
+    r = np.random.default_rng(2)
+    d, ff = 1408, 6144
+    eva = {"cls_token": r.standard_normal((1, 1, d)) * 0.5, "pos_embed": r.standard_normal((1, 257, d)) * 0.1,
+           "patch_embed.proj.weight": r.standard_normal((d, 3, 14, 14)) * 0.02, "patch_embed.proj.bias": np.zeros(d)}
+    for i in range(39):
+        s = f"blocks.{i}."
+        eva[s + "norm1.weight"], eva[s + "norm1.bias"] = np.ones(d), np.zeros(d)
+        eva[s + "norm2.weight"], eva[s + "norm2.bias"] = np.ones(d), np.zeros(d)
+        eva[s + "attn.qkv.weight"] = r.standard_normal((3 * d, d), dtype=np.float32) / np.sqrt(d)
+        eva[s + "attn.q_bias"], eva[s + "attn.v_bias"] = np.zeros(d), np.zeros(d)
+        eva[s + "attn.proj.weight"], eva[s + "attn.proj.bias"] = r.standard_normal((d, d), dtype=np.float32) / np.sqrt(d), np.zeros(d)
+        eva[s + "mlp.fc1.weight"], eva[s + "mlp.fc1.bias"] = r.standard_normal((ff, d), dtype=np.float32) / np.sqrt(d), np.zeros(ff)
+        eva[s + "mlp.fc2.weight"], eva[s + "mlp.fc2.bias"] = r.standard_normal((d, ff), dtype=np.float32) / np.sqrt(ff), np.zeros(d)
+    ck = {"llama_proj.weight": r.standard_normal((mtv.LLM_WIDTH, 4 * d), dtype=np.float32) / 75,
+          "llama_proj.bias": np.zeros(mtv.LLM_WIDTH)}
+    convert_minigpt.convert_vision(eva, ck, path, 448, name="bench-eva-vit-g-448")
+
+
+def glimpse(mmproj, image, threads):
+    out = subprocess.run([os.path.join(ROOT, ".build/release/glimpse"), "bench", "--mmproj", mmproj, "--image", image,
+                          "-t", str(threads), "--json"], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["image_encode_ms"]
+
+
+def quiet_stderr():
+    """llama.cpp logs every tensor to stderr: send fd 2 to /dev/null while it runs."""
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    return saved
+
+
+def llamacpp(mmproj, text_model, image, threads, reps=3):
+    saved = quiet_stderr()
+    try:
+        return _llamacpp(mmproj, text_model, image, threads, reps)
+    finally:
+        os.dup2(saved, 2)
+
+
+def _llamacpp(mmproj, text_model, image, threads, reps):
+    import llama_cpp
+    import llama_cpp.mtmd_cpp as m
+    llama_cpp.llama_backend_init()
+    mp = llama_cpp.llama_model_default_params()
+    model = llama_cpp.llama_model_load_from_file(text_model.encode(), mp)
+    params = m.mtmd_context_params_default()
+    params.use_gpu = False
+    params.n_threads = threads
+    params.print_timings = False
+    params.warmup = True
+    ctx = m.mtmd_init_from_file(mmproj.encode(), model, params)
+    assert ctx, "llama.cpp could not load " + mmproj
+    bitmap = m.mtmd_helper_bitmap_init_from_file(ctx, image.encode(), False)
+    chunks = m.mtmd_input_chunks_init()
+    text = m.mtmd_input_text()
+    marker = m.mtmd_default_marker()
+    text.text, text.text_len, text.add_special, text.parse_special = marker, len(marker), False, True
+    arr = (m.mtmd_bitmap_p_ctypes * 1)(bitmap)
+    assert m.mtmd_tokenize(ctx, chunks, ctypes.byref(text), arr, 1) == 0
+    chunk = next(m.mtmd_input_chunks_get(chunks, i) for i in range(m.mtmd_input_chunks_size(chunks))
+                 if m.mtmd_input_chunk_get_type(m.mtmd_input_chunks_get(chunks, i)) == m.MTMD_INPUT_CHUNK_TYPE_IMAGE)
+    tokens = m.mtmd_input_chunk_get_n_tokens(chunk)
+    m.mtmd_encode_chunk(ctx, chunk)  # warm-up
+    best = float("inf")
+    for _ in range(reps):
+        t = time.perf_counter()
+        assert m.mtmd_encode_chunk(ctx, chunk) == 0
+        best = min(best, time.perf_counter() - t)
+    return best * 1000, tokens
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-t", "--threads", type=int, default=2)
+    ap.add_argument("--image", default=os.path.join(ROOT, "Tests", "Fixtures", "images", "baseline.jpg"))
+    a = ap.parse_args()
+    clip = os.path.join(MODELS, "bench-clip-vit-l-336-mmproj.gguf")
+    eva = os.path.join(MODELS, "bench-eva-vit-g-448-mmproj.gguf")
+    full_clip(clip)
+    full_eva(eva)
+    text_model = os.path.join(MODELS, "test-minigptv2.gguf")
+    g = glimpse(clip, a.image, a.threads)
+    l, tokens = llamacpp(clip, text_model, a.image, a.threads)
+    print(f"| encoder | tokens | llama.cpp ms | Glimpse ms | Glimpse / llama.cpp |  ({a.threads} threads, best of 3)")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    print(f"| CLIP ViT-L/14-336 + MLP (F16) | 577 -> {tokens} | {l:.0f} | {g:.0f} | {g / l:.2f}x |", flush=True)
+    e = glimpse(eva, a.image, a.threads)
+    print(f"| EVA ViT-g/14-448 + concat-4 (F16) | 1025 -> 256 | - | {e:.0f} | - |")
+
+
+if __name__ == "__main__":
+    main()
