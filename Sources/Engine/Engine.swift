@@ -89,7 +89,7 @@ public actor Engine {
     /// Tokenizes a request as `generate` would, with -1 standing for each image position (for tests and tools).
     public func promptTokens(for request: GenerationRequest) throws -> [Int32] {
         guard let model else { throw ModelError("no model is loaded") }
-        return try Self.chunks(for: request, model: model).flatMap { chunk -> [Int32] in
+        return try Self.chunks(for: request, model: model, seesImages: vision != nil).flatMap { chunk -> [Int32] in
             switch chunk {
             case .tokens(let ids): return ids
             case .image: return [Int32](repeating: -1, count: vision?.tokensPerImage ?? 0)
@@ -172,8 +172,18 @@ public actor Engine {
 
     // MARK: Work on the generation thread
 
-    static func chunks(for request: GenerationRequest, model: LanguageModel) throws -> [PromptChunk] {
+    /// The prompt's chunks. Image markers only mean something with a vision projector: for a text-only model
+    /// a literal "<image>" in a question is just text.
+    static func chunks(for request: GenerationRequest, model: LanguageModel, seesImages: Bool) throws -> [PromptChunk] {
         let template = model.template
+        guard seesImages else {
+            switch request.prompt {
+            case .chat(let messages):
+                return [.tokens(model.tokenizer.encode(template.render(messages), addSpecial: true, parseSpecial: true))]
+            case .raw(let text):
+                return [.tokens(model.tokenizer.encode(text, addSpecial: true, parseSpecial: false))]
+            }
+        }
         let marker = template.imageMarker
         switch request.prompt {
         case .chat(var messages):
@@ -200,7 +210,7 @@ public actor Engine {
         func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
 
         let chunks: [PromptChunk]
-        do { chunks = try Self.chunks(for: request, model: model) } catch {
+        do { chunks = try Self.chunks(for: request, model: model, seesImages: vision != nil) } catch {
             out.yield(.failed("\(error)"))
             return
         }

@@ -64,3 +64,20 @@ final class EngineTests: XCTestCase {
         XCTAssertTrue(failure?.contains("context holds 32") ?? false, failure ?? "no failure")
     }
 }
+
+final class TextOnlyMarkerTests: XCTestCase {
+    /// Without a vision projector an image marker is ordinary text, not an error.
+    func testMarkerTextIsTextForTextOnlyModels() async throws {
+        let engine = Engine(threads: 1)
+        try await engine.load(path: EngineTests.modelsDirectory + "/tiny-llama-q8_0.gguf", contextSize: 128)
+        var failure: String?
+        var finished = false
+        let request = GenerationRequest(prompt: .raw("what does <image> or <ImageHere> mean?"), sampling: .greedy, maxTokens: 2)
+        for await e in await engine.generate(request) {
+            if case .failed(let m) = e { failure = m }
+            if case .finished = e { finished = true }
+        }
+        XCTAssertNil(failure)
+        XCTAssertTrue(finished)
+    }
+}
