@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // MARK: System libraries (Debian's -dev packages)
@@ -40,9 +41,14 @@ let package = Package(
         // MiniGPT-v2's task tags and answer language (boxes); no dependencies.
         .target(name: "Tasks"),
 
+        // MARK: Terminal app: state, update and render (no ncurses), one ncurses backend, chafa previews
+        .target(name: "UI", dependencies: ["Tasks", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "Terminal", dependencies: ["UI", "CNcursesw"]),
+        .target(name: "ImagePreview", dependencies: ["UI", "CChafa"]),
+
         // MARK: App
         .executableTarget(name: "glimpse", dependencies: [
-            "Engine", "Models", "GGUF", "Tensors", "Vision", "Tasks",
+            "Engine", "Models", "GGUF", "Tensors", "Vision", "Tasks", "UI", "Terminal", "ImagePreview",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -53,6 +59,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "Tensors", "GGUF"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Vision"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
+        .testTarget(name: "UITests", dependencies: ["UI", "Tasks"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "GGUF", "Tensors"]),
         // Runs the built `glimpse` binary (build with --build-tests first, as scripts/test does).
         .testTarget(name: "CLITests", dependencies: ["glimpse"]),

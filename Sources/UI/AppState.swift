@@ -1,0 +1,136 @@
+import Tasks
+
+/// A key press, as the terminal backend decodes it.
+public enum Key: Sendable, Equatable {
+    case character(Character)
+    case enter
+    /// Alt-Enter or Shift-Enter: a new line in the input.
+    case newline
+    case backspace, delete, left, right, up, down, home, end, pageUp, pageDown, tab, backTab, escape
+    case ctrl(Character)
+    case alt(Character)
+    case function(Int)
+    /// Bracketed paste.
+    case paste(String)
+}
+
+public struct ModelEntry: Sendable, Equatable {
+    public var name: String
+    public var path: String
+    public var mmproj: String?
+    public init(name: String, path: String, mmproj: String? = nil) {
+        self.name = name
+        self.path = path
+        self.mmproj = mmproj
+    }
+}
+
+/// An image rendered as terminal cells for a given area (the app asks for it at the pane's size).
+public struct PreviewCells: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var cells: [Cell]
+    public init(width: Int, height: Int, cells: [Cell]) {
+        self.width = width
+        self.height = height
+        self.cells = cells
+    }
+}
+
+public struct ImageEntry: Sendable, Equatable {
+    public var name: String
+    public var path: String
+    public var width: Int
+    public var height: Int
+    public var preview: PreviewCells?
+    public init(name: String, path: String, width: Int, height: Int, preview: PreviewCells? = nil) {
+        self.name = name
+        self.path = path
+        self.width = width
+        self.height = height
+        self.preview = preview
+    }
+}
+
+public struct Message: Sendable, Equatable {
+    public enum Role: Sendable, Equatable { case user, assistant, notice, error }
+    public var role: Role
+    public var text: String
+    public var streaming = false
+    public init(_ role: Role, _ text: String, streaming: Bool = false) {
+        self.role = role
+        self.text = text
+        self.streaming = streaming
+    }
+}
+
+public struct GenerationFigures: Sendable, Equatable {
+    public var promptTokens = 0
+    public var generatedTokens = 0
+    public var tokensPerSecond = 0.0
+    public var timeToFirstTokenMs = 0.0
+    public var imageEncodeMs = 0.0
+    public init() {}
+}
+
+/// Sampling settings the user changes with /set.
+public struct SessionSettings: Sendable, Equatable {
+    public var temperature: Float = 0.6
+    public var topP: Float = 0.9
+    public var topK = 40
+    public var maxTokens = 500
+    public var seed: UInt64? = nil
+    public var systemPrompt: String? = nil
+    public init() {}
+}
+
+public enum Overlay: Sendable, Equatable {
+    case none, help
+    case modelPicker(Int)
+    case taskPicker(Int)
+}
+
+public enum ModelStatus: Sendable, Equatable {
+    case none
+    case loading(String)
+    case ready
+    case failed(String)
+}
+
+/// Everything the screen shows; changed only by `update`.
+public struct AppState: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var theme: Theme
+    public var models: [ModelEntry]
+    public var selectedModel: Int?
+    public var modelStatus: ModelStatus = .none
+    public var task: TaskMode = .chat
+    public var messages: [Message] = []
+    public var images: [ImageEntry] = []
+    public var imageInView = 0
+    public var input = LineEditor()
+    public var figures = GenerationFigures()
+    public var settings = SessionSettings()
+    public var overlay: Overlay = .none
+    /// The running generation's id (late events of an older one are ignored).
+    public var generation: Int? = nil
+    public var lastGeneration = 0
+    /// Lines scrolled up from the bottom of the conversation.
+    public var scroll = 0
+    public var quitting = false
+
+    public init(width: Int, height: Int, theme: Theme = .dark, models: [ModelEntry] = []) {
+        self.width = width
+        self.height = height
+        self.theme = theme
+        self.models = models
+    }
+
+    public var isGenerating: Bool { generation != nil }
+    public var currentModel: ModelEntry? { selectedModel.map { models[$0] } }
+
+    /// Terminals smaller than this get a notice instead of the layout.
+    public static let minimumSize = (width: 80, height: 24)
+    public var isTooSmall: Bool { width < Self.minimumSize.width || height < Self.minimumSize.height }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Tasks
+
+extension AppState {
+    static let commandHelp: [(String, String)] = [
+        ("/image PATH", "attach a JPEG or PNG image"),
+        ("/task NAME", "chat, vqa, caption, grounding, refer, detection, identify"),
+        ("/model NAME", "switch model (or F2 for the list)"),
+        ("/clear", "start a new conversation"),
+        ("/theme NAME", "dark, light, high-contrast, mono, or a themes/*.toml name"),
+        ("/set KEY VALUE", "temperature, top-p, top-k, max-tokens, seed, system"),
+        ("/help", "keys and commands"),
+        ("/quit", "leave"),
+    ]
+
+    mutating func command(_ line: String) -> [Effect] {
+        let parts = line.dropFirst().split(separator: " ", maxSplits: 1).map(String.init)
+        let name = parts.first?.lowercased() ?? ""
+        let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        switch name {
+        case "image":
+            guard !argument.isEmpty else { return error("/image needs a path, e.g. /image examples/scene.png") }
+            return [.attachImage(path: (argument as NSString).expandingTildeInPath)]
+        case "task":
+            guard let mode = TaskMode(rawValue: argument.lowercased()) else {
+                return error("unknown task '\(argument)' (\(TaskMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            setTask(mode)
+        case "model":
+            let wanted = argument.lowercased()
+            guard let i = models.firstIndex(where: { $0.name.lowercased() == wanted }) ?? Int(argument).map({ $0 - 1 }),
+                  models.indices.contains(i) else {
+                return error("unknown model '\(argument)' (\(models.map(\.name).joined(separator: ", ")))")
+            }
+            return chooseModel(i)
+        case "clear": return newConversation()
+        case "theme":
+            guard !argument.isEmpty else { return error("/theme needs a name") }
+            return [.loadTheme(argument)]
+        case "set": return set(argument)
+        case "help": overlay = .help
+        case "quit", "exit", "q":
+            quitting = true
+            return [.quit]
+        default:
+            return error("unknown command '/\(name)': /help lists them")
+        }
+        return []
+    }
+
+    mutating func error(_ text: String) -> [Effect] {
+        messages.append(Message(.error, text))
+        return []
+    }
+
+    mutating func set(_ argument: String) -> [Effect] {
+        let kv = argument.split(separator: " ", maxSplits: 1).map(String.init)
+        guard kv.count == 2 else {
+            let s = settings
+            note("temperature \(s.temperature), top-p \(s.topP), top-k \(s.topK), max-tokens \(s.maxTokens), seed \(s.seed.map(String.init) ?? "random"), system \(s.systemPrompt.map { "\"\($0)\"" } ?? "none")")
+            return []
+        }
+        let (key, value) = (kv[0].lowercased(), kv[1])
+        switch key {
+        case "temperature", "temp":
+            guard let v = Float(value), v >= 0, v <= 5 else { return error("temperature must be a number from 0 to 5, not '\(value)'") }
+            settings.temperature = v
+        case "top-p", "top_p":
+            guard let v = Float(value), v > 0, v <= 1 else { return error("top-p must be in (0, 1], not '\(value)'") }
+            settings.topP = v
+        case "top-k", "top_k":
+            guard let v = Int(value), v >= 0 else { return error("top-k must be a whole number, 0 or more, not '\(value)'") }
+            settings.topK = v
+        case "max-tokens", "max_tokens", "n":
+            guard let v = Int(value), v > 0, v <= 100_000 else { return error("max-tokens must be a whole number from 1, not '\(value)'") }
+            settings.maxTokens = v
+        case "seed":
+            if value == "random" { settings.seed = nil } else {
+                guard let v = UInt64(value) else { return error("seed must be a whole number or 'random', not '\(value)'") }
+                settings.seed = v
+            }
+        case "system":
+            settings.systemPrompt = value == "none" ? nil : value
+        default:
+            return error("unknown setting '\(key)' (temperature, top-p, top-k, max-tokens, seed, system)")
+        }
+        note("\(key) = \(value)")
+        return []
+    }
+}

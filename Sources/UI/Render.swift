@@ -1,0 +1,266 @@
+import Tasks
+
+extension AppState {
+    /// Draws the whole state into a fresh screen.
+    public func render() -> Screen {
+        var screen = Screen(width: width, height: height, style: theme.base)
+        if isTooSmall {
+            drawTooSmall(&screen)
+            return screen
+        }
+        let layout = Layout(self)
+        drawTopBar(&screen, layout.topBar)
+        for rect in layout.conversations { drawConversation(&screen, rect) }
+        if let rect = layout.image { drawImage(&screen, rect) }
+        drawInput(&screen, layout.input)
+        drawStatus(&screen, layout.statusBar)
+        switch overlay {
+        case .none: break
+        case .help: drawHelp(&screen)
+        case .modelPicker(let i): drawPicker(&screen, title: "Model (Enter to load, Esc to close)", items: models.map(\.name), selected: i)
+        case .taskPicker(let i): drawPicker(&screen, title: "Task (Enter to choose)", items: TaskMode.allCases.map(\.title), selected: i)
+        }
+        return screen
+    }
+
+    func drawTooSmall(_ s: inout Screen) {
+        let lines = ["Glimpse needs a terminal of at least \(Self.minimumSize.width)x\(Self.minimumSize.height).",
+                     "This one is \(width)x\(height): make it larger.", "Ctrl-C quits."]
+        for (i, line) in lines.enumerated() {
+            let y = height / 2 - 1 + i
+            let cols = CharacterWidth.columns(line)
+            s.put(line, x: max(0, (width - cols) / 2), y: y, style: i == 0 ? theme.accent : theme.base)
+        }
+    }
+
+    func drawTopBar(_ s: inout Screen, _ r: Rect) {
+        s.fill(r, style: theme.bar)
+        var x = r.x + 1
+        x += s.put("Glimpse", x: x, y: r.y, style: Style(foreground: theme.bar.foreground, background: theme.bar.background, bold: true))
+        x += s.put("  Model: ", x: x, y: r.y, style: theme.bar)
+        let modelName: String
+        switch modelStatus {
+        case .none: modelName = currentModel?.name ?? "none"
+        case .loading(let n): modelName = "\(n) (loading...)"
+        case .ready: modelName = currentModel?.name ?? "?"
+        case .failed: modelName = "\(currentModel?.name ?? "?") (failed)"
+        }
+        x += s.put(modelName + " [F2]", x: x, y: r.y, style: theme.barActive, limit: 20)
+        // The task selector is always visible: short labels when the full ones do not fit.
+        let full = TaskMode.allCases.map(\.title)
+        let short = ["Chat", "VQA", "Cap", "Ground", "Refer", "Detect", "Ident"]
+        let needed = { (labels: [String]) in labels.reduce(7) { $0 + CharacterWidth.columns($1) + 3 } }
+        let labels = x + needed(full) <= r.maxX ? full : short
+        x += s.put("  Task:", x: x, y: r.y, style: theme.bar)
+        for (mode, label) in zip(TaskMode.allCases, labels) {
+            x += 1
+            x += s.put(" \(label) ", x: x, y: r.y, style: mode == task ? theme.barActive : theme.bar)
+        }
+    }
+
+    /// Conversation lines (wrapped), with the style of each run: box phrases carry their box's colour.
+    func conversationLines(width: Int) -> [[(String, Style)]] {
+        var out: [[(String, Style)]] = []
+        var boxIndex = 0
+        for m in messages {
+            switch m.role {
+            case .user:
+                out.append([("You", theme.user)])
+                for line in TextWrap.lines(m.text, width: width) { out.append([(line, theme.base)]) }
+            case .assistant:
+                out.append([("Model", theme.accent)])
+                let g = GroundedText(parsing: m.text)
+                var runs: [(String, Style)] = []
+                for seg in g.segments {
+                    switch seg {
+                    case .text(let t): runs.append((t, theme.assistant))
+                    case .phrase(let p, let boxes):
+                        runs.append((p, theme.boxes[boxIndex % theme.boxes.count]))
+                        boxIndex += boxes.count
+                    case .box:
+                        runs.append(("[box \(boxIndex + 1)]", theme.boxes[boxIndex % theme.boxes.count]))
+                        boxIndex += 1
+                    }
+                }
+                if m.streaming { runs.append(("▍", theme.dim)) }
+                out += wrapRuns(runs, width: width)
+            case .notice:
+                for line in TextWrap.lines("· " + m.text, width: width) { out.append([(line, theme.notice)]) }
+            case .error:
+                for line in TextWrap.lines("! " + m.text, width: width) { out.append([(line, theme.error)]) }
+            }
+            out.append([])
+        }
+        return out
+    }
+
+    func wrapRuns(_ runs: [(String, Style)], width: Int) -> [[(String, Style)]] {
+        // Wrap the concatenated text, then cut the runs along the wrapped lines.
+        let full = runs.map(\.0).joined()
+        var styles: [Style] = []
+        for (t, st) in runs { styles += Array(repeating: st, count: t.count) }
+        var lines: [[(String, Style)]] = []
+        var cursor = full.startIndex
+        var index = 0
+        for line in TextWrap.lines(full, width: width) {
+            // Skip the separators the wrapper dropped (spaces, the newline).
+            while cursor < full.endIndex, !line.isEmpty, full[cursor...].hasPrefix(line) == false { cursor = full.index(after: cursor); index += 1 }
+            var segs: [(String, Style)] = []
+            for ch in line {
+                let st = index < styles.count ? styles[index] : theme.assistant
+                if let last = segs.last, last.1 == st { segs[segs.count - 1].0.append(ch) } else { segs.append((String(ch), st)) }
+                cursor = full.index(after: cursor)
+                index += 1
+            }
+            lines.append(segs)
+        }
+        return lines
+    }
+
+    func drawConversation(_ s: inout Screen, _ r: Rect) {
+        let inner = Rect(x: r.x + 1, y: r.y, width: r.width - 2, height: r.height)
+        var lines = conversationLines(width: inner.width)
+        if messages.isEmpty {
+            lines = welcomeLines(width: inner.width)
+        }
+        let visible = inner.height
+        let maxScroll = max(0, lines.count - visible)
+        let first = max(0, lines.count - visible - min(scroll, maxScroll))
+        for (i, line) in lines[first ..< min(lines.count, first + visible)].enumerated() {
+            var x = inner.x
+            for (text, style) in line { x += s.put(text, x: x, y: inner.y + i, style: style, limit: inner.maxX - x) }
+        }
+        if first > 0 { s.put("▲", x: r.maxX - 1, y: r.y, style: theme.dim) }
+    }
+
+    func welcomeLines(width: Int) -> [[(String, Style)]] {
+        let text = [
+            ("Welcome to Glimpse.", theme.accent),
+            ("Attach an image with /image PATH (try examples/), pick a task with Tab, and ask.", theme.base),
+            ("Grounding and detection answers draw their boxes on the image.", theme.base),
+            ("F1 or ? shows every key and command.", theme.dim),
+        ]
+        return text.flatMap { t, st in TextWrap.lines(t, width: width).map { [($0, st)] } + [[]] }
+    }
+
+    func drawImage(_ s: inout Screen, _ r: Rect) {
+        for y in r.y ..< r.maxY { s.put("│", x: r.x, y: y, style: theme.border) }
+        guard images.indices.contains(imageInView) else { return }
+        let image = images[imageInView]
+        let title = "\(image.name) \(image.width)x\(image.height)" + (images.count > 1 ? " (\(imageInView + 1)/\(images.count), Ctrl-L)" : "")
+        s.put(title, x: r.x + 2, y: r.y, style: theme.dim, limit: r.width - 3)
+        guard let inner = Layout(self).imageInner, let p = image.preview else {
+            s.put("rendering...", x: r.x + 2, y: r.y + 2, style: theme.dim)
+            return
+        }
+        for y in 0 ..< min(p.height, inner.height) {
+            for x in 0 ..< min(p.width, inner.width) { s[inner.x + x, inner.y + y] = p.cells[y * p.width + x] }
+        }
+        drawBoxes(&s, origin: (inner.x, inner.y), preview: p)
+    }
+
+    /// Boxes of the last answer (or typed in an [identify] prompt being written), as outlines over the preview.
+    func drawBoxes(_ s: inout Screen, origin: (Int, Int), preview p: PreviewCells) {
+        var boxes = (messages.last { $0.role == .assistant }.map { GroundedText(parsing: $0.text).boxes.map(\.box) }) ?? []
+        if TaskMode.leadingTag(of: input.string) == .identify || (task == .identify && !input.isEmpty) {
+            boxes += GroundedText(parsing: input.string).boxes.map(\.box)
+        }
+        for (i, box) in boxes.enumerated() {
+            let c = box.pixels(width: p.width, height: p.height)
+            let x1 = min(c.x1, p.width - 1), x2 = min(max(c.x2 - 1, x1), p.width - 1)
+            let y1 = min(c.y1, p.height - 1), y2 = min(max(c.y2 - 1, y1), p.height - 1)
+            let color = theme.boxes[i % theme.boxes.count].foreground
+            func mark(_ x: Int, _ y: Int, _ ch: String) {
+                let sx = origin.0 + x, sy = origin.1 + y
+                guard sx >= 0, sy >= 0, sx < s.width, sy < s.height else { return }
+                var cell = s[sx, sy]
+                cell.text = ch
+                cell.continuation = false
+                cell.style.foreground = color
+                cell.style.bold = true
+                s[sx, sy] = cell
+            }
+            for x in x1 ... x2 { mark(x, y1, "─"); mark(x, y2, "─") }
+            for y in y1 ... y2 { mark(x1, y, "│"); mark(x2, y, "│") }
+            mark(x1, y1, "┌"); mark(x2, y1, "┐"); mark(x1, y2, "└"); mark(x2, y2, "┘")
+            for (k, ch) in "\(i + 1)".enumerated() where x1 + 1 + k < x2 { mark(x1 + 1 + k, y1, String(ch)) }
+        }
+    }
+
+    func drawInput(_ s: inout Screen, _ r: Rect) {
+        s.fill(Rect(x: r.x, y: r.y, width: r.width, height: 1), style: theme.border, text: "─")
+        let hint = isGenerating ? " Esc stops " : " Enter sends · Alt-Enter new line · F1 help "
+        s.put(hint, x: r.maxX - CharacterWidth.columns(hint) - 1, y: r.y, style: theme.dim)
+        let body = Rect(x: r.x, y: r.y + 1, width: r.width, height: r.height - 1)
+        s.fill(body, style: theme.input)
+        let prefix = task.tag.map { $0 + " " } ?? ""
+        let lines = input.lines
+        let (caretLine, caretColumn) = input.caretPosition
+        let firstLine = max(0, caretLine - body.height + 1)
+        let prefixWidth = CharacterWidth.columns(prefix)
+        for (i, line) in lines.enumerated() where i >= firstLine && i - firstLine < body.height {
+            let y = body.y + i - firstLine
+            var x = body.x + 1
+            if i == 0 { x += s.put(prefix, x: x, y: y, style: Style(foreground: theme.dim.foreground, background: theme.input.background)) }
+            else { x += prefixWidth }
+            // Keep the caret in view on long lines.
+            let room = body.width - (x - body.x) - 1
+            let shift = i == caretLine ? max(0, caretColumn - room + 1) : 0
+            s.put(String(line.dropFirst(shift)), x: x, y: y, style: theme.input, limit: room)
+            if i == caretLine { s.cursor = (x + caretColumn - shift, y) }
+        }
+    }
+
+    func drawStatus(_ s: inout Screen, _ r: Rect) {
+        s.fill(r, style: theme.bar)
+        let f = figures
+        var parts = [currentModel?.name ?? "no model", task.title]
+        if f.promptTokens > 0 || f.generatedTokens > 0 {
+            parts.append("prompt \(f.promptTokens) · gen \(f.generatedTokens)")
+            parts.append(String(format: "%.1f tok/s", f.tokensPerSecond))
+            parts.append(String(format: "first token %.0f ms", f.timeToFirstTokenMs))
+            if f.imageEncodeMs > 0 { parts.append(String(format: "image %.0f ms", f.imageEncodeMs)) }
+        }
+        if case .loading(let n) = modelStatus { parts.append("loading \(n)...") }
+        if isGenerating { parts.append("answering...") }
+        s.put(" " + parts.joined(separator: "  │  "), x: r.x, y: r.y, style: theme.bar, limit: r.width)
+    }
+
+    static let keyHelp: [(String, String)] = [
+        ("Enter", "send"), ("Alt-Enter", "new line"), ("Esc", "stop the answer"), ("Tab / Shift-Tab", "next / previous task"),
+        ("F2 or Ctrl-O", "choose model"), ("F3 or Ctrl-T", "choose task"), ("Ctrl-R", "regenerate"),
+        ("Ctrl-N", "new conversation"), ("Ctrl-L", "next image"), ("PgUp / PgDn", "scroll"),
+        ("Up / Down", "history"), ("Ctrl-A/E/K/U/W, Alt-B/F", "edit"), ("Ctrl-C", "quit"),
+    ]
+
+    func drawHelp(_ s: inout Screen) {
+        let rows = Self.keyHelp + [("", "")] + Self.commandHelp
+        drawPanel(&s, title: "Keys and commands (any key closes)", lines: rows.map { k, v in k.isEmpty ? "" : "\(k.padding(toLength: 24, withPad: " ", startingAt: 0)) \(v)" }, selected: nil)
+    }
+
+    func drawPicker(_ s: inout Screen, title: String, items: [String], selected: Int) {
+        drawPanel(&s, title: title, lines: items.isEmpty ? ["(none found)"] : items, selected: items.isEmpty ? nil : selected)
+    }
+
+    func drawPanel(_ s: inout Screen, title: String, lines: [String], selected: Int?) {
+        let w = min(width - 4, max(CharacterWidth.columns(title) + 4, (lines.map { CharacterWidth.columns($0) }.max() ?? 0) + 4))
+        let h = min(height - 2, lines.count + 2)
+        let r = Rect(x: (width - w) / 2, y: (height - h) / 2, width: w, height: h)
+        s.fill(r, style: theme.input)
+        s.put("┌" + String(repeating: "─", count: w - 2) + "┐", x: r.x, y: r.y, style: theme.border)
+        s.put("└" + String(repeating: "─", count: w - 2) + "┘", x: r.x, y: r.maxY - 1, style: theme.border)
+        for y in r.y + 1 ..< r.maxY - 1 {
+            s.put("│", x: r.x, y: y, style: theme.border)
+            s.put("│", x: r.maxX - 1, y: y, style: theme.border)
+        }
+        s.put(" \(title) ", x: r.x + 2, y: r.y, style: theme.accent, limit: w - 4)
+        let first = max(0, (selected ?? 0) - (h - 3))
+        for (i, line) in lines.enumerated() where i >= first && i - first < h - 2 {
+            let style = i == selected ? theme.barActive : theme.input
+            if i == selected { s.fill(Rect(x: r.x + 1, y: r.y + 1 + i - first, width: w - 2, height: 1), style: style) }
+            s.put(line, x: r.x + 2, y: r.y + 1 + i - first, style: style, limit: w - 4)
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,232 @@
+import Tasks
+
+/// What happens outside the UI: the engine reports, the terminal resizes.
+public enum AppEvent: Sendable, Equatable {
+    case key(Key)
+    case resize(width: Int, height: Int)
+    case modelLoading(String)
+    case modelReady(String)
+    case modelFailed(String)
+    case token(generation: Int, text: String)
+    case figures(generation: Int, GenerationFigures)
+    case finished(generation: Int)
+    case failed(generation: Int, message: String)
+    case imageAttached(ImageEntry)
+    case imageFailed(String)
+    case preview(image: Int, PreviewCells)
+    case theme(Theme)
+    case notice(String)
+    case error(String)
+}
+
+/// What the UI asks the app to do.
+public enum Effect: Sendable, Equatable {
+    /// Answer the conversation so far (its last user message is the new prompt).
+    case generate(generation: Int, messages: [Message], images: [String], settings: SessionSettings)
+    case stop
+    case loadModel(ModelEntry)
+    case attachImage(path: String)
+    /// Render the image in view for a pane of this many cells.
+    case renderPreview(image: Int, width: Int, height: Int)
+    case loadTheme(String)
+    case quit
+}
+
+extension AppState {
+    /// Applies one event; returns the effects the app must carry out.
+    public mutating func update(_ event: AppEvent) -> [Effect] {
+        switch event {
+        case .key(let key):
+            return handle(key)
+        case .resize(let w, let h):
+            width = w
+            height = h
+            return previewRequest()
+        case .modelLoading(let name):
+            modelStatus = .loading(name)
+        case .modelReady(let name):
+            modelStatus = .ready
+            note("Model \(name) is ready.")
+        case .modelFailed(let message):
+            modelStatus = .failed(message)
+            messages.append(Message(.error, message))
+        case .token(let g, let text):
+            guard g == generation, let last = messages.indices.last, messages[last].role == .assistant else { return [] }
+            messages[last].text += text
+        case .figures(let g, let f):
+            if g == generation || g == lastGeneration { figures = f }
+        case .finished(let g):
+            guard g == generation else { return [] }
+            endGeneration()
+        case .failed(let g, let message):
+            guard g == generation else { return [] }
+            endGeneration()
+            messages.append(Message(.error, message))
+        case .imageAttached(let image):
+            images.append(image)
+            imageInView = images.count - 1
+            note("Attached \(image.name) (\(image.width)x\(image.height)).")
+            return previewRequest()
+        case .imageFailed(let message), .error(let message):
+            messages.append(Message(.error, message))
+        case .preview(let index, let cells):
+            if images.indices.contains(index) { images[index].preview = cells }
+        case .theme(let t):
+            theme = t
+            note("Theme \(t.name).")
+        case .notice(let text):
+            note(text)
+        }
+        return []
+    }
+
+    mutating func note(_ text: String) { messages.append(Message(.notice, text)) }
+
+    mutating func endGeneration() {
+        if let last = messages.indices.last, messages[last].role == .assistant { messages[last].streaming = false }
+        generation = nil
+    }
+
+    func previewRequest() -> [Effect] {
+        guard images.indices.contains(imageInView), let area = Layout(self).imageInner else { return [] }
+        if let p = images[imageInView].preview, p.width == area.width, p.height == area.height { return [] }
+        return [.renderPreview(image: imageInView, width: area.width, height: area.height)]
+    }
+
+    // MARK: Keys
+
+    mutating func handle(_ key: Key) -> [Effect] {
+        if key == .ctrl("c") { quitting = true; return [.quit] }
+        switch overlay {
+        case .help:
+            overlay = .none
+            return []
+        case .modelPicker(let i):
+            return pick(key, index: i, count: models.count, make: { .modelPicker($0) }) { s, i in s.chooseModel(i) }
+        case .taskPicker(let i):
+            return pick(key, index: i, count: TaskMode.allCases.count, make: { .taskPicker($0) }) { s, i in
+                s.setTask(TaskMode.allCases[i])
+                return []
+            }
+        case .none:
+            break
+        }
+        switch key {
+        case .enter: return submit()
+        case .newline: input.insert("\n")
+        case .character(let c):
+            if c == "?" && input.isEmpty { overlay = .help } else { input.insert(String(c)) }
+        case .paste(let s): input.insert(s)
+        case .backspace: input.backspace()
+        case .delete: input.deleteForward()
+        case .left: input.left()
+        case .right: input.right()
+        case .up: input.up()
+        case .down: input.down()
+        case .home, .ctrl("a"): input.home()
+        case .end, .ctrl("e"): input.end()
+        case .ctrl("k"): input.killToEnd()
+        case .ctrl("u"): input.killToStart()
+        case .ctrl("w"): input.deleteWordBack()
+        case .alt("b"): input.wordLeft()
+        case .alt("f"): input.wordRight()
+        case .pageUp: scroll += max(1, height / 2)
+        case .pageDown: scroll = max(0, scroll - max(1, height / 2))
+        case .tab: setTask(TaskMode.allCases[(TaskMode.allCases.firstIndex(of: task)! + 1) % TaskMode.allCases.count])
+        case .backTab:
+            let all = TaskMode.allCases
+            setTask(all[(all.firstIndex(of: task)! + all.count - 1) % all.count])
+        case .escape:
+            if isGenerating { return [.stop] }
+        case .function(1): overlay = .help
+        case .function(2), .ctrl("o"): overlay = .modelPicker(selectedModel ?? 0)
+        case .function(3), .ctrl("t"): overlay = .taskPicker(TaskMode.allCases.firstIndex(of: task)!)
+        case .ctrl("r"): return regenerate()
+        case .ctrl("n"): return newConversation()
+        case .ctrl("l"):
+            if !images.isEmpty {
+                imageInView = (imageInView + 1) % images.count
+                return previewRequest()
+            }
+        default: break
+        }
+        return []
+    }
+
+    mutating func pick(_ key: Key, index: Int, count: Int, make: (Int) -> Overlay,
+                       choose: (inout AppState, Int) -> [Effect]) -> [Effect] {
+        switch key {
+        case .up: overlay = make(max(0, index - 1))
+        case .down: overlay = make(min(max(0, count - 1), index + 1))
+        case .enter:
+            overlay = .none
+            if count > 0 { return choose(&self, index) }
+        case .escape: overlay = .none
+        default: break
+        }
+        return []
+    }
+
+    /// Switching the task pre-fills MiniGPT-v2's suggested instruction when the input is empty.
+    mutating func setTask(_ mode: TaskMode) {
+        task = mode
+        if input.isEmpty && !mode.suggestedInstruction.isEmpty { input.set(mode.suggestedInstruction) }
+    }
+
+    mutating func chooseModel(_ i: Int) -> [Effect] {
+        guard models.indices.contains(i) else { return [] }
+        selectedModel = i
+        modelStatus = .loading(models[i].name)
+        var effects: [Effect] = isGenerating ? [.stop] : []
+        generation = nil
+        effects.append(.loadModel(models[i]))
+        return effects
+    }
+
+    mutating func submit() -> [Effect] {
+        let raw = input.string.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !raw.isEmpty else { return [] }
+        _ = input.submit()
+        if raw.hasPrefix("/") { return command(raw) }
+        if isGenerating {
+            messages.append(Message(.error, "Still answering: press Esc to stop first."))
+            input.set(raw)
+            return []
+        }
+        guard modelStatus == .ready else {
+            messages.append(Message(.error, "No model is ready: choose one with F2 or /model."))
+            input.set(raw)
+            return []
+        }
+        scroll = 0
+        messages.append(Message(.user, task.prompt(raw)))
+        return startGeneration()
+    }
+
+    mutating func startGeneration() -> [Effect] {
+        lastGeneration += 1
+        generation = lastGeneration
+        let history = messages.filter { $0.role == .user || $0.role == .assistant }
+        messages.append(Message(.assistant, "", streaming: true))
+        return [.generate(generation: lastGeneration, messages: history, images: images.map(\.path), settings: settings)]
+    }
+
+    mutating func regenerate() -> [Effect] {
+        guard !isGenerating, let lastAnswer = messages.lastIndex(where: { $0.role == .assistant }) else { return [] }
+        messages.remove(at: lastAnswer)
+        return startGeneration()
+    }
+
+    mutating func newConversation() -> [Effect] {
+        let effects: [Effect] = isGenerating ? [.stop] : []
+        generation = nil
+        messages = []
+        images = []
+        imageInView = 0
+        scroll = 0
+        figures = GenerationFigures()
+        return effects
+    }
+}
+
+import Foundation

@@ -1,0 +1,108 @@
+import Tasks
+import UI
+import XCTest
+
+final class UpdateTests: XCTestCase {
+    func readyState(width: Int = 80, height: Int = 24) -> AppState {
+        var s = AppState(width: width, height: height, models: [ModelEntry(name: "shapes", path: "/m/shapes.gguf", mmproj: "/m/shapes-mmproj.gguf"),
+                                                            ModelEntry(name: "other", path: "/m/other.gguf")])
+        s.selectedModel = 0
+        _ = s.update(.modelReady("shapes"))
+        return s
+    }
+
+    func testSendingStreamsAndFinishes() {
+        var s = readyState()
+        s.type("what colour is the circle?")
+        _ = s.update(.key(.tab))  // chat -> vqa
+        XCTAssertEqual(s.task, .vqa)
+        let effects = s.send(.key(.enter))
+        guard case .generate(let g, let history, _, _) = effects.first else { return XCTFail("\(effects)") }
+        XCTAssertEqual(history.last?.text, "[vqa] what colour is the circle?")
+        XCTAssertTrue(s.isGenerating)
+        XCTAssertTrue(s.input.isEmpty)
+        _ = s.send(.token(generation: g, text: "red"), .token(generation: g + 99, text: " stale"))
+        XCTAssertEqual(s.messages.last?.text, "red", "events of other generations are ignored")
+        _ = s.send(.finished(generation: g))
+        XCTAssertFalse(s.isGenerating)
+        XCTAssertEqual(s.messages.last?.streaming, false)
+    }
+
+    func testEscapeStopsAndKeystrokesEchoWhileStreaming() {
+        var s = readyState()
+        s.type("hi")
+        _ = s.send(.key(.enter))
+        s.type("next question")
+        XCTAssertEqual(s.input.string, "next question", "typing works while an answer streams")
+        XCTAssertEqual(s.send(.key(.escape)), [.stop])
+    }
+
+    func testTaskSwitchPrefillsDemoInstructions() {
+        var s = readyState()
+        _ = s.send(.key(.function(3)))
+        for _ in 0 ..< 3 { _ = s.send(.key(.down)) }
+        _ = s.send(.key(.enter))
+        XCTAssertEqual(s.task, .grounding)
+        XCTAssertEqual(s.input.string, "describe this image in detail")
+    }
+
+    func testCommands() {
+        var s = readyState()
+        func run(_ line: String) -> [Effect] { s.input.set(line); return s.send(.key(.enter)) }
+        XCTAssertEqual(run("/image ~/x.png").first, .attachImage(path: NSString(string: "~/x.png").expandingTildeInPath))
+        _ = run("/task refer")
+        XCTAssertEqual(s.task, .refer)
+        _ = run("/set temperature 0.2")
+        XCTAssertEqual(s.settings.temperature, 0.2)
+        _ = run("/set temperature hot")
+        XCTAssertTrue(s.messages.last?.text.contains("temperature must be a number") ?? false)
+        XCTAssertEqual(s.settings.temperature, 0.2, "a typo changes nothing")
+        _ = run("/frobnicate")
+        XCTAssertTrue(s.messages.last?.text.contains("unknown command '/frobnicate'") ?? false)
+        XCTAssertEqual(run("/model other"), [.loadModel(ModelEntry(name: "other", path: "/m/other.gguf"))])
+        XCTAssertEqual(run("/theme light"), [.loadTheme("light")])
+        XCTAssertEqual(run("/quit"), [.quit])
+    }
+
+    func testLineEditing() {
+        var e = LineEditor("hello brave world")
+        e.deleteWordBack()
+        XCTAssertEqual(e.string, "hello brave ")
+        e.home(); e.wordRight()
+        XCTAssertEqual(e.caret, 5)
+        e.killToEnd()
+        XCTAssertEqual(e.string, "hello")
+        e.insert("\n二つ目")
+        XCTAssertEqual(e.lines, ["hello", "二つ目"])
+        XCTAssertEqual(e.caretPosition.line, 1)
+        XCTAssertEqual(e.caretPosition.column, 6, "double-width characters take two columns")
+        e.up()
+        XCTAssertEqual(e.caretPosition.line, 0)
+        _ = e.submit()
+        e.insert("second")
+        _ = e.submit()
+        e.up()
+        XCTAssertEqual(e.string, "second")
+        e.up()
+        XCTAssertEqual(e.string, "hello\n二つ目")
+        e.down(); e.down()
+        XCTAssertEqual(e.string, "")
+    }
+
+    func testSendingWithoutAModelExplains() {
+        var s = AppState(width: 80, height: 24)
+        s.type("hi")
+        XCTAssertEqual(s.send(.key(.enter)), [])
+        XCTAssertTrue(s.messages.last?.text.contains("No model is ready") ?? false)
+        XCTAssertEqual(s.input.string, "hi", "nothing typed is lost")
+    }
+
+    func testResizeMidStreamKeepsEverything() {
+        var s = readyState()
+        s.type("describe")
+        _ = s.send(.key(.enter), .token(generation: 1, text: "a small red circle"), .resize(width: 120, height: 40))
+        XCTAssertEqual(s.messages.last?.text, "a small red circle")
+        XCTAssertTrue(s.isGenerating)
+        XCTAssertEqual(s.render().width, 120)
+    }
+}
