@@ -35,26 +35,30 @@ extension AppState {
 
     func drawTopBar(_ s: inout Screen, _ r: Rect) {
         s.fill(r, style: theme.bar)
-        var x = r.x + 1
-        x += s.put("Glimpse", x: x, y: r.y, style: Style(foreground: theme.bar.foreground, background: theme.bar.background, bold: true))
-        x += s.put("  Model: ", x: x, y: r.y, style: theme.bar)
         let modelName: String
         switch modelStatus {
-        case .none: modelName = currentModel?.name ?? "none"
+        case .none: modelName = currentModel?.name ?? "no model"
         case .loading(let n): modelName = "\(n) (loading...)"
         case .ready: modelName = currentModel?.name ?? "?"
         case .failed: modelName = "\(currentModel?.name ?? "?") (failed)"
         }
-        x += s.put(modelName + " [F2]", x: x, y: r.y, style: theme.barActive, limit: 20)
-        // The task selector is always visible: short labels when the full ones do not fit.
+        // The task selector is always visible; on narrow terminals labels shorten and the captions go.
         let full = TaskMode.allCases.map(\.title)
         let short = ["Chat", "VQA", "Cap", "Ground", "Refer", "Detect", "Ident"]
-        let needed = { (labels: [String]) in labels.reduce(7) { $0 + CharacterWidth.columns($1) + 3 } }
-        let labels = x + needed(full) <= r.maxX ? full : short
-        x += s.put("  Task:", x: x, y: r.y, style: theme.bar)
+        let wideWidth = 9 + 9 + min(CharacterWidth.columns(modelName) + 5, 24) + 7 + full.reduce(0) { $0 + CharacterWidth.columns($1) + 3 }
+        let wide = wideWidth <= r.width
+        let labels = wide ? full : short
+        let selectorWidth = labels.reduce(0) { $0 + CharacterWidth.columns($1) + (wide ? 3 : 2) } + (wide ? 7 : 1)
+        var x = r.x + 1
+        x += s.put("Glimpse", x: x, y: r.y, style: Style(foreground: theme.bar.foreground, background: theme.bar.background, bold: true))
+        x += s.put(wide ? "  Model: " : "  ", x: x, y: r.y, style: theme.bar)
+        let modelRoom = max(6, r.maxX - selectorWidth - x - 1)
+        x += s.put(modelName + " [F2]", x: x, y: r.y, style: theme.barActive, limit: min(24, modelRoom))
+        x = max(x + 1, r.maxX - selectorWidth)
+        if wide { x += s.put("Task:", x: x, y: r.y, style: theme.bar) + 2 }
         for (mode, label) in zip(TaskMode.allCases, labels) {
-            x += 1
             x += s.put(" \(label) ", x: x, y: r.y, style: mode == task ? theme.barActive : theme.bar)
+            if wide { x += 1 }
         }
     }
 
