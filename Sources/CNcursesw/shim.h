@@ -4,7 +4,24 @@
 #define NCURSES_WIDECHAR 1
 #define _XOPEN_SOURCE_EXTENDED 1
 #include <locale.h>
+#include <signal.h>
+#include <stdio.h>
 #include <wchar.h>
 #include <ncursesw/ncurses.h>
 int wcwidth(wchar_t c);
+
+// Swift cannot read ncurses' globals or expand its function-like macros: accessors.
+static inline WINDOW *glimpse_stdscr(void) { return stdscr; }
+static inline int glimpse_lines(void) { return LINES; }
+static inline int glimpse_cols(void) { return COLS; }
+static inline int glimpse_colors(void) { return COLORS; }
+static inline attr_t glimpse_a_bold(void) { return A_BOLD; }
+static inline attr_t glimpse_a_underline(void) { return A_UNDERLINE; }
+static inline attr_t glimpse_a_reverse(void) { return A_REVERSE; }
+static inline int glimpse_key_f(int n) { return KEY_F(n); }
+
+// setcchar with an int colour pair (pairs above 32767 go through the opts pointer).
+static inline int glimpse_setcchar(cchar_t *cc, const wchar_t *wch, attr_t attrs, int pair) {
+    return setcchar(cc, wch, attrs, 0, &pair);
+}
 #endif

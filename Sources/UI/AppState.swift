@@ -30,10 +30,15 @@ public struct PreviewCells: Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var cells: [Cell]
-    public init(width: Int, height: Int, cells: [Cell]) {
+    /// The area it was rendered for (the image keeps its aspect ratio inside it).
+    public var areaWidth: Int
+    public var areaHeight: Int
+    public init(width: Int, height: Int, cells: [Cell], areaWidth: Int? = nil, areaHeight: Int? = nil) {
         self.width = width
         self.height = height
         self.cells = cells
+        self.areaWidth = areaWidth ?? width
+        self.areaHeight = areaHeight ?? height
     }
 }
 

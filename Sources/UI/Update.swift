@@ -89,7 +89,7 @@ extension AppState {
 
     func previewRequest() -> [Effect] {
         guard images.indices.contains(imageInView), let area = Layout(self).imageInner else { return [] }
-        if let p = images[imageInView].preview, p.width == area.width, p.height == area.height { return [] }
+        if let p = images[imageInView].preview, p.areaWidth == area.width, p.areaHeight == area.height { return [] }
         return [.renderPreview(image: imageInView, width: area.width, height: area.height)]
     }
 

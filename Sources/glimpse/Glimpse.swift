@@ -6,8 +6,8 @@ struct Glimpse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "glimpse",
         abstract: "Chat about images with vision-language models, on your own machine.",
-        subcommands: [Ask.self, Info.self, Bench.self, Tokenize.self, Logits.self],
-        defaultSubcommand: Ask.self)
+        subcommands: [App.self, Ask.self, Info.self, Bench.self, Tokenize.self, Logits.self],
+        defaultSubcommand: App.self)
 }
 
 /// Prints one line to stderr and returns the non-zero exit to throw: the shape of every user-facing failure

@@ -1,0 +1,242 @@
+import CNcursesw
+import Foundation
+import UI
+
+/// The only code that talks to ncurses: copies a `Screen` to the terminal and turns input into `Key`s.
+/// Everything runs on the main actor.
+@MainActor
+public final class TerminalBackend {
+    public private(set) var colors = 0
+    private var active = false
+    private var pending: [Key] = []
+
+    public init() {
+        setlocale(LC_ALL, "")
+        if let codeset = nl_langinfo(nl_item(CODESET)), String(cString: codeset) != "UTF-8" {
+            // Without a UTF-8 locale every non-ASCII character would vanish.
+            setlocale(LC_CTYPE, "C.UTF-8")
+        }
+        initscr()
+        active = true
+        raw()               // Ctrl-C arrives as a key (the app quits cleanly) instead of a signal
+        noecho()
+        keypad(glimpse_stdscr(), true)
+        wtimeout(glimpse_stdscr(), 0)
+        set_escdelay(25)
+        if has_colors() {
+            start_color()
+            use_default_colors()
+        }
+        colors = Int(glimpse_colors())
+        // Bracketed paste: pasted text arrives between ESC[200~ and ESC[201~.
+        writeControl("\u{1B}[?2004h")
+        TerminalBackend.installSignalHandlers()
+    }
+
+    /// Restores the terminal. Safe to call twice.
+    public func shutdown() {
+        guard active else { return }
+        active = false
+        writeControl("\u{1B}[?2004l")
+        endwin()
+    }
+
+    public var size: (width: Int, height: Int) { (Int(glimpse_cols()), Int(glimpse_lines())) }
+
+    // MARK: Drawing
+
+    private var pairs: [Int64: Int32] = [:]
+
+    private func colorNumber(_ c: Color) -> Int32 {
+        switch c {
+        case .normal: return -1
+        case .indexed(let i):
+            return colors >= 256 ? Int32(i) : Int32(Palette.to16(index: i))
+        case .rgb(let r, let g, let b):
+            if colors > 256 { return Int32(r) << 16 | Int32(g) << 8 | Int32(b) }
+            let i = Palette.to256(r, g, b)
+            return colors >= 256 ? Int32(i) : Int32(Palette.to16(index: i))
+        }
+    }
+
+    private func pair(_ style: Style) -> Int32 {
+        guard colors > 0 else { return 0 }
+        let fg = colorNumber(style.foreground), bg = colorNumber(style.background)
+        let key = Int64(fg) << 32 | Int64(UInt32(bitPattern: bg))
+        if let p = pairs[key] { return p }
+        let p = alloc_pair(fg, bg)
+        pairs[key] = max(0, p)
+        return max(0, p)
+    }
+
+    public func draw(_ screen: Screen) {
+        let win = glimpse_stdscr()
+        var cc = cchar_t()
+        for y in 0 ..< screen.height {
+            for x in 0 ..< screen.width {
+                let cell = screen[x, y]
+                if cell.continuation { continue }
+                var attrs: attr_t = 0
+                if cell.style.bold { attrs |= glimpse_a_bold() }
+                if cell.style.underline { attrs |= glimpse_a_underline() }
+                if cell.style.reverse || (colors == 0 && cell.style.background != .normal) { attrs |= glimpse_a_reverse() }
+                var wide = Array(cell.text.unicodeScalars.map { wchar_t(bitPattern: $0.value) })
+                if wide.isEmpty { wide = [32] }
+                wide.append(0)
+                _ = glimpse_setcchar(&cc, wide, attrs, pair(cell.style))
+                mvwadd_wch(win, Int32(y), Int32(x), &cc)
+            }
+        }
+        if let c = screen.cursor {
+            curs_set(1)
+            wmove(win, Int32(c.y), Int32(c.x))
+        } else {
+            curs_set(0)
+        }
+        wrefresh(win)
+    }
+
+    // MARK: Input
+
+    private func readRaw() -> (code: Int32, isKey: Bool)? {
+        var ch: wint_t = 0
+        let r = wget_wch(glimpse_stdscr(), &ch)
+        if r == ERR { return nil }
+        return (Int32(bitPattern: ch), r == KEY_CODE_YES)
+    }
+
+    /// Every key waiting, decoded. A resize comes back as `nil` in `resized`.
+    public func readKeys() -> (keys: [Key], resized: Bool) {
+        var keys: [Key] = []
+        var resized = false
+        while let (code, isKey) = readRaw() {
+            if isKey {
+                switch code {
+                case KEY_RESIZE: resized = true
+                case KEY_UP: keys.append(.up)
+                case KEY_DOWN: keys.append(.down)
+                case KEY_LEFT: keys.append(.left)
+                case KEY_RIGHT: keys.append(.right)
+                case KEY_HOME: keys.append(.home)
+                case KEY_END: keys.append(.end)
+                case KEY_PPAGE: keys.append(.pageUp)
+                case KEY_NPAGE: keys.append(.pageDown)
+                case KEY_BACKSPACE: keys.append(.backspace)
+                case KEY_DC: keys.append(.delete)
+                case KEY_BTAB: keys.append(.backTab)
+                case KEY_ENTER: keys.append(.enter)
+                default:
+                    for n in 1 ... 12 where code == glimpse_key_f(Int32(n)) { keys.append(.function(n)) }
+                }
+                continue
+            }
+            keys.append(contentsOf: decode(code))
+        }
+        return (keys, resized)
+    }
+
+    private func decode(_ code: Int32) -> [Key] {
+        switch code {
+        case 27: return decodeEscape()
+        case 13, 10: return [.enter]
+        case 9: return [.tab]
+        case 127, 8: return [.backspace]
+        case 1 ... 26:
+            return [.ctrl(Character(Unicode.Scalar(UInt8(code) + 96)))]
+        default:
+            guard let s = Unicode.Scalar(UInt32(bitPattern: code)) else { return [] }
+            return [.character(Character(s))]
+        }
+    }
+
+    /// ESC alone, Alt+key, Alt-Enter, or a bracketed paste.
+    private func decodeEscape() -> [Key] {
+        guard let (next, isKey) = readRaw(), !isKey else { return [.escape] }
+        if next == 13 || next == 10 { return [.newline] }
+        if next == 91 {  // "[": maybe "200~" (paste start)
+            var seq = ""
+            while let (c, k) = readRaw(), !k, seq.count < 8 {
+                seq.unicodeScalars.append(Unicode.Scalar(UInt32(bitPattern: c)) ?? " ")
+                if c == 126 { break }
+            }
+            if seq == "200~" { return [.paste(readPaste())] }
+            return []
+        }
+        guard let s = Unicode.Scalar(UInt32(bitPattern: next)) else { return [.escape] }
+        return [.alt(Character(s))]
+    }
+
+    private func readPaste() -> String {
+        var text = ""
+        var idle = 0
+        while idle < 200 {
+            guard let (c, isKey) = readRaw() else { idle += 1; usleep(1000); continue }
+            idle = 0
+            if isKey { continue }
+            if c == 27 {
+                // ESC[201~ ends the paste.
+                var tail = ""
+                while let (t, _) = readRaw(), tail.count < 5 {
+                    tail.unicodeScalars.append(Unicode.Scalar(UInt32(bitPattern: t)) ?? " ")
+                    if t == 126 { break }
+                }
+                if tail == "[201~" { break }
+                continue
+            }
+            if let s = Unicode.Scalar(UInt32(bitPattern: c)) { text.unicodeScalars.append(s) }
+        }
+        return text
+    }
+
+    // MARK: Signals
+
+    /// SIGTERM and SIGHUP restore the terminal before the process ends (Ctrl-C is a key in raw mode).
+    static func installSignalHandlers() {
+        for sig in [SIGTERM, SIGHUP] {
+            signal(sig) { s in
+                endwin()
+                writeControl("\u{1B}[?2004l")
+                signal(s, SIG_DFL)
+                raise(s)
+            }
+        }
+    }
+}
+
+/// Nearest colours for terminals with fewer colours than a theme names.
+enum Palette {
+    static func to256(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
+        func level(_ v: UInt8) -> Int { v < 48 ? 0 : v < 115 ? 1 : (Int(v) - 35) / 40 }
+        return UInt8(16 + 36 * level(r) + 6 * level(g) + level(b))
+    }
+
+    /// The 16 ANSI colours by index (approximate RGB of xterm's defaults).
+    static let ansi: [(Int, Int, Int)] = [(0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205),
+                                          (0, 205, 205), (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0),
+                                          (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255)]
+
+    static func rgb(index i: UInt8) -> (Int, Int, Int) {
+        if i < 16 { return ansi[Int(i)] }
+        if i >= 232 { let v = 8 + 10 * (Int(i) - 232); return (v, v, v) }
+        let c = Int(i) - 16
+        let steps = [0, 95, 135, 175, 215, 255]
+        return (steps[c / 36], steps[(c / 6) % 6], steps[c % 6])
+    }
+
+    static func to16(index i: UInt8) -> UInt8 {
+        if i < 16 { return i }
+        let (r, g, b) = rgb(index: i)
+        var best = 0, bestDistance = Int.max
+        for (k, c) in ansi.enumerated() {
+            let d = (c.0 - r) * (c.0 - r) + (c.1 - g) * (c.1 - g) + (c.2 - b) * (c.2 - b)
+            if d < bestDistance { best = k; bestDistance = d }
+        }
+        return UInt8(best)
+    }
+}
+
+/// Terminal control sequences straight to the file descriptor (no buffered stdio to flush).
+func writeControl(_ s: String) {
+    var bytes = Array(s.utf8)
+    _ = bytes.withUnsafeMutableBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import UI
+
+/// `glimpse [IMAGE]`: the terminal app.
+struct App: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "app", abstract: "Open the terminal app (the default): chat about images with a live preview.")
+
+    @Option(name: [.short, .long], help: "A model to offer (repeatable; the first is loaded). Default: the models folder.")
+    var model: [String] = []
+    @Option(help: "Theme: dark, light, high-contrast, mono, or a file name in themes/.")
+    var theme: String?
+    @Argument(help: "An image to attach at start.")
+    var image: String?
+
+    func run() async throws {
+        let found = ModelCatalog.discover(extra: model)
+        var initial: Int? = found.isEmpty ? nil : 0
+        if let preferred = ProcessInfo.processInfo.environment["GLIMPSE_MODEL"],
+           let i = found.firstIndex(where: { $0.path == preferred }) { initial = i }
+        let folders = ThemeCatalog.folders
+        var chosen = ProcessInfo.processInfo.environment["NO_COLOR"].map { _ in Theme.mono } ?? Theme.dark
+        if let theme, theme != "dark" {
+            if theme == "mono" { chosen = .mono } else {
+                guard let path = folders.map({ "\($0)/\(theme).toml" }).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                    throw fail("no theme '\(theme)' (looked in \(folders.joined(separator: ", ")))")
+                }
+                do { chosen = try Theme.load(path: path) } catch { throw fail("\(error)") }
+            }
+        }
+        if let image, !FileManager.default.fileExists(atPath: image) { throw fail("\(image): no such file") }
+        guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
+            throw fail("the app needs a terminal; for scripts use `glimpse ask`")
+        }
+        let controller = await AppController(models: found, initialModel: initial, theme: chosen, themeFolders: folders)
+        await controller.run(attaching: image)
+    }
+}
+
+/// Models offered in the app: the models folder (each `X.gguf` paired with `X-mmproj.gguf` when present)
+/// and paths given on the command line.
+enum ModelCatalog {
+    static var folder: String {
+        ProcessInfo.processInfo.environment["GLIMPSE_MODELS"]
+            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
+    }
+
+    static func discover(extra: [String]) -> [ModelEntry] {
+        var entries = extra.map { path in
+            ModelEntry(name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension, path: path,
+                       mmproj: mmproj(for: path))
+        }
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+        for file in files where file.hasSuffix(".gguf") && !file.contains("mmproj") {
+            let path = "\(folder)/\(file)"
+            if entries.contains(where: { $0.path == path }) { continue }
+            entries.append(ModelEntry(name: (file as NSString).deletingPathExtension, path: path, mmproj: mmproj(for: path)))
+        }
+        return entries
+    }
+
+    static func mmproj(for path: String) -> String? {
+        let candidate = (path as NSString).deletingPathExtension + "-mmproj.gguf"
+        return FileManager.default.fileExists(atPath: candidate) ? candidate : nil
+    }
+}
+
+enum ThemeCatalog {
+    /// ~/.config/glimpse/themes, then the themes/ folder beside the sources (a build from a checkout).
+    static var folders: [String] {
+        let config = (ProcessInfo.processInfo.environment["XDG_CONFIG_HOME"]
+            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.config") + "/glimpse/themes"
+        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("themes").path
+        return [config, checkout]
+    }
+}

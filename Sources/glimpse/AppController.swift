@@ -1,0 +1,166 @@
+import Engine
+import Foundation
+import ImagePreview
+import Models
+import Tasks
+import Terminal
+import UI
+import Vision
+
+/// Runs the terminal app: keys and engine reports go through `AppState.update`, its effects are carried out
+/// here (engine, image decoding, chafa), and the state is rendered into the terminal whenever it changed.
+@MainActor
+final class AppController {
+    private var state: AppState
+    private let backend: TerminalBackend
+    private let engine: Engine
+    private var images: [String: RGBImage] = [:]
+    private var dirty = true
+    private var generationTask: Task<Void, Never>?
+    private let themeFolders: [String]
+
+    init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String]) {
+        backend = TerminalBackend()
+        let size = backend.size
+        state = AppState(width: size.width, height: size.height, theme: theme, models: models)
+        engine = Engine(threads: ProcessInfo.processInfo.activeProcessorCount)
+        self.themeFolders = themeFolders
+        if let i = initialModel { perform(state.chooseModelEffects(i)) }
+    }
+
+    func run(attaching image: String?) async {
+        if let image { apply(.key(.paste("/image \(image)")), .key(.enter)) }
+        while !state.quitting {
+            let (keys, resized) = backend.readKeys()
+            if resized {
+                let size = backend.size
+                apply(.resize(width: size.width, height: size.height))
+            }
+            for key in keys { apply(.key(key)) }
+            if dirty {
+                backend.draw(state.render())
+                dirty = false
+            }
+            try? await Task.sleep(for: .milliseconds(8))
+        }
+        await engine.stopRunning()
+        backend.shutdown()
+    }
+
+    /// Restores the terminal on a fatal error.
+    func abort() { backend.shutdown() }
+
+    private func apply(_ events: AppEvent...) {
+        for event in events {
+            let effects = state.update(event)
+            dirty = true
+            perform(effects)
+        }
+    }
+
+    private func perform(_ effects: [Effect]) {
+        for effect in effects {
+            switch effect {
+            case .quit: state.quitting = true
+            case .stop: Task { await engine.stopRunning() }
+            case .loadModel(let entry): load(entry)
+            case .attachImage(let path): attach(path)
+            case .renderPreview(let index, let width, let height): preview(index, width, height)
+            case .loadTheme(let name): loadTheme(name)
+            case .generate(let id, let messages, let paths, let settings): generate(id, messages, paths, settings)
+            }
+        }
+    }
+
+    private func load(_ entry: ModelEntry) {
+        apply(.modelLoading(entry.name))
+        Task {
+            do {
+                try await engine.load(path: entry.path, mmproj: entry.mmproj, contextSize: 4096)
+                apply(.modelReady(entry.name))
+            } catch {
+                apply(.modelFailed("\(error)"))
+            }
+        }
+    }
+
+    private func attach(_ path: String) {
+        Task {
+            let result = await Task.detached { () -> Result<RGBImage, Error> in Result { try ImageDecoder.load(path: path) } }.value
+            switch result {
+            case .success(let image):
+                images[path] = image
+                let name = (path as NSString).lastPathComponent
+                apply(.imageAttached(ImageEntry(name: name, path: path, width: image.width, height: image.height)))
+            case .failure(let error):
+                apply(.imageFailed("\(error)"))
+            }
+        }
+    }
+
+    private func preview(_ index: Int, _ width: Int, _ height: Int) {
+        guard index < state.images.count, let image = images[state.images[index].path] else { return }
+        let depth: ChafaPreview.Depth = backend.colors > 256 ? .trueColor : backend.colors >= 256 ? .indexed256 : .indexed16
+        Task {
+            let cells = await Task.detached {
+                ChafaPreview.render(pixels: image.pixels, imageWidth: image.width, imageHeight: image.height,
+                                    width: width, height: height, depth: depth)
+            }.value
+            apply(.preview(image: index, cells))
+        }
+    }
+
+    private func loadTheme(_ name: String) {
+        if name == "dark" { return apply(.theme(.dark)) }
+        if name == "mono" { return apply(.theme(.mono)) }
+        for folder in themeFolders {
+            let path = "\(folder)/\(name).toml"
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            do { return apply(.theme(try Theme.load(path: path))) } catch { return apply(.error("\(error)")) }
+        }
+        apply(.error("no theme '\(name)' in \(themeFolders.joined(separator: ", "))"))
+    }
+
+    private func generate(_ id: Int, _ history: [Message], _ paths: [String], _ settings: SessionSettings) {
+        var messages: [ChatMessage] = settings.systemPrompt.map { [ChatMessage(.system, $0)] } ?? []
+        for m in history { messages.append(ChatMessage(m.role == .user ? .user : .assistant, m.text)) }
+        var sampling = SamplingParameters()
+        sampling.temperature = settings.temperature
+        sampling.topP = settings.topP
+        sampling.topK = settings.topK
+        sampling.seed = settings.seed
+        let request = GenerationRequest(prompt: .chat(messages), images: paths.compactMap { images[$0] },
+                                        sampling: sampling, maxTokens: settings.maxTokens)
+        generationTask = Task {
+            for await event in await engine.generate(request) {
+                switch event {
+                case .token(let text): apply(.token(generation: id, text: text))
+                case .stats(let s): apply(.figures(generation: id, figures(s)))
+                case .finished(_, let s):
+                    apply(.figures(generation: id, figures(s)))
+                    apply(.finished(generation: id))
+                case .failed(let message): apply(.failed(generation: id, message: message))
+                }
+            }
+        }
+    }
+
+    private func figures(_ s: GenerationStats) -> GenerationFigures {
+        var f = GenerationFigures()
+        f.promptTokens = s.promptTokens
+        f.generatedTokens = s.generatedTokens
+        f.tokensPerSecond = s.tokensPerSecond
+        f.timeToFirstTokenMs = s.timeToFirstToken * 1000
+        f.imageEncodeMs = s.imageEncodeSeconds * 1000
+        return f
+    }
+}
+
+extension AppState {
+    /// Selecting a model at start-up goes through the same path as the picker.
+    mutating func chooseModelEffects(_ i: Int) -> [Effect] {
+        guard models.indices.contains(i) else { return [] }
+        selectedModel = i
+        return [.loadModel(models[i])]
+    }
+}
