@@ -121,6 +121,8 @@ public struct AppState: Sendable, Equatable {
     /// The running generation's id (late events of an older one are ignored).
     public var generation: Int? = nil
     public var lastGeneration = 0
+    /// The answer being streamed (notices may be appended after it while it streams).
+    public var streamingMessage: Int? = nil
     /// Lines scrolled up from the bottom of the conversation.
     public var scroll = 0
     public var quitting = false

@@ -51,8 +51,8 @@ extension AppState {
             modelStatus = .failed(message)
             messages.append(Message(.error, message))
         case .token(let g, let text):
-            guard g == generation, let last = messages.indices.last, messages[last].role == .assistant else { return [] }
-            messages[last].text += text
+            guard g == generation, let i = streamingMessage, messages.indices.contains(i) else { return [] }
+            messages[i].text += text
         case .figures(let g, let f):
             if g == generation || g == lastGeneration { figures = f }
         case .finished(let g):
@@ -83,7 +83,8 @@ extension AppState {
     mutating func note(_ text: String) { messages.append(Message(.notice, text)) }
 
     mutating func endGeneration() {
-        if let last = messages.indices.last, messages[last].role == .assistant { messages[last].streaming = false }
+        if let i = streamingMessage, messages.indices.contains(i) { messages[i].streaming = false }
+        streamingMessage = nil
         generation = nil
     }
 
@@ -178,7 +179,7 @@ extension AppState {
         selectedModel = i
         modelStatus = .loading(models[i].name)
         var effects: [Effect] = isGenerating ? [.stop] : []
-        generation = nil
+        endGeneration()
         effects.append(.loadModel(models[i]))
         return effects
     }
@@ -208,6 +209,7 @@ extension AppState {
         generation = lastGeneration
         let history = messages.filter { $0.role == .user || $0.role == .assistant }
         messages.append(Message(.assistant, "", streaming: true))
+        streamingMessage = messages.count - 1
         return [.generate(generation: lastGeneration, messages: history, images: images.map(\.path), settings: settings)]
     }
 
@@ -219,7 +221,7 @@ extension AppState {
 
     mutating func newConversation() -> [Effect] {
         let effects: [Effect] = isGenerating ? [.stop] : []
-        generation = nil
+        endGeneration()
         messages = []
         images = []
         imageInView = 0

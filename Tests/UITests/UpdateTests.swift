@@ -37,6 +37,19 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.send(.key(.escape)), [.stop])
     }
 
+    func testNoticesDuringAnAnswerDoNotCutIt() {
+        var s = readyState()
+        s.type("first")
+        _ = s.send(.key(.enter), .token(generation: 1, text: "a red"))
+        s.type("second")
+        _ = s.send(.key(.enter))  // refused: still answering (an error message lands after the answer)
+        _ = s.send(.token(generation: 1, text: " circle"), .finished(generation: 1))
+        let answer = s.messages.first { $0.role == .assistant }!
+        XCTAssertEqual(answer.text, "a red circle")
+        XCTAssertFalse(answer.streaming)
+        XCTAssertFalse(s.isGenerating)
+    }
+
     func testTaskSwitchPrefillsDemoInstructions() {
         var s = readyState()
         _ = s.send(.key(.function(3)))
