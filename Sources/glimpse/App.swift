@@ -16,9 +16,9 @@ struct App: AsyncParsableCommand {
 
     func run() async throws {
         let found = ModelCatalog.discover(extra: model)
+        // The first model named on the command line, else the default model, else the first found.
         var initial: Int? = found.isEmpty ? nil : 0
-        if let preferred = ProcessInfo.processInfo.environment["GLIMPSE_MODEL"],
-           let i = found.firstIndex(where: { $0.path == preferred }) { initial = i }
+        if model.isEmpty, let i = found.firstIndex(where: { $0.path == DefaultModel.path || $0.name == "shapes" }) { initial = i }
         let folders = ThemeCatalog.folders
         var chosen = ProcessInfo.processInfo.environment["NO_COLOR"].map { _ in Theme.mono } ?? Theme.dark
         if let theme, theme != "dark" {
