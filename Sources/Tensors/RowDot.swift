@@ -51,51 +51,32 @@ public enum RowDot {
     // MARK: Float rows (explicit vector accumulators: Swift will not reassociate float sums)
 
     @inline(__always) static func f32(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>()
-        let xr = UnsafeRawPointer(x)
-        var i = 0
-        while i + 16 <= n {
-            a0.addProduct(w.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self),
-                          xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
-            a1.addProduct(w.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self),
-                          xr.loadUnaligned(fromByteOffset: 4 * i + 32, as: SIMD8<Float>.self))
-            i += 16
-        }
-        var s = (a0 + a1).sum()
-        let wf = w.assumingMemoryBound(to: Float.self)
-        while i < n { s += wf[i] * x[i]; i += 1 }
-        return s
+        Ops.dot(w.assumingMemoryBound(to: Float.self), x, n)
     }
 
     @inline(__always) static func f16(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD8<Float>()
         let h = w.assumingMemoryBound(to: Float16.self)
-        let xr = UnsafeRawPointer(x)
-        var i = 0
-        while i + 8 <= n {
-            var v = SIMD8<Float>()
-            for j in 0 ..< 8 { v[j] = Float(h[i + j]) }
-            acc.addProduct(v, xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
-            i += 8
-        }
-        var s = acc.sum()
-        while i < n { s += Float(h[i]) * x[i]; i += 1 }
-        return s
+        return converted(x, n) { Float(h[$0]) }
     }
 
     @inline(__always) static func bf16(_ w: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Float {
-        var acc = SIMD8<Float>()
         let h = w.assumingMemoryBound(to: UInt16.self)
+        return converted(x, n) { bf16ToFloat(h[$0]) }
+    }
+
+    /// Dot product of x with a row read through `element` (a 16-bit float conversion), eight lanes at a time.
+    @inline(__always) static func converted(_ x: UnsafePointer<Float>, _ n: Int, _ element: (Int) -> Float) -> Float {
+        var acc = SIMD8<Float>()
         let xr = UnsafeRawPointer(x)
         var i = 0
         while i + 8 <= n {
             var v = SIMD8<Float>()
-            for j in 0 ..< 8 { v[j] = bf16ToFloat(h[i + j]) }
+            for j in 0 ..< 8 { v[j] = element(i + j) }
             acc.addProduct(v, xr.loadUnaligned(fromByteOffset: 4 * i, as: SIMD8<Float>.self))
             i += 8
         }
         var s = acc.sum()
-        while i < n { s += bf16ToFloat(h[i]) * x[i]; i += 1 }
+        while i < n { s += element(i) * x[i]; i += 1 }
         return s
     }
 }
