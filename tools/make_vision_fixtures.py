@@ -133,7 +133,7 @@ def llama_cpp_tokens(segments):
         "from llama_cpp import Llama\n"
         "v = Llama(model_path=sys.argv[1], vocab_only=True, verbose=False)\n"
         "print(json.dumps([v.tokenize(t.encode(), add_bos=b, special=True) for t, b in json.loads(sys.argv[2])]))\n")
-    vocab = os.path.expanduser("~/.cache/glimpse/models/vocab/ggml-vocab-llama-spm.gguf")
+    vocab = os.path.expanduser("~/.cache/glimpse/test-models/vocab/ggml-vocab-llama-spm.gguf")
     python = os.environ.get("LLAMA_CPP_PYTHON", "python3")
     out = subprocess.run([python, "-c", script, vocab, json.dumps(segments)], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)

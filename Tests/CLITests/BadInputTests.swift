@@ -4,7 +4,7 @@ import XCTest
 /// Every bad input gets one line on stderr and a non-zero exit: never a crash, a hang or a stack of usage text.
 final class BadInputTests: XCTestCase {
     static let models = ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
-        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
+        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/test-models"
 
     /// The `glimpse` executable sits beside the test bundle in the build folder.
     static var binary: String {

@@ -5,9 +5,9 @@ import XCTest
 
 final class EngineTests: XCTestCase {
     static let modelsDirectory = ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
-        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
+        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/test-models"
     static let model = (ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
-        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models") + "/gemma-3-270m-q4_k_m.gguf"
+        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/test-models") + "/gemma-3-270m-q4_k_m.gguf"
 
     func testStreamsTokensStatsAndFinish() async throws {
         let engine = Engine(threads: 2)

@@ -19,7 +19,7 @@ final class ReferenceLogitsTests: XCTestCase {
     static let fixtureDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/llamacpp")
     static let modelDirectory = ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
-        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
+        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/test-models"
 
     func fixtures() throws -> [Fixture] {
         try FileManager.default.contentsOfDirectory(atPath: Self.fixtureDirectory.path).filter { $0.hasSuffix(".json") }.sorted()

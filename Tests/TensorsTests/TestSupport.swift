@@ -4,7 +4,7 @@ import Foundation
 enum TestModels {
     static var directory: String {
         ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
-            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
+            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/test-models"
     }
 
     /// Every GGUF in the test-model folder.

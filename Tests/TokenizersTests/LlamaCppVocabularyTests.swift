@@ -8,7 +8,7 @@ import XCTest
 /// starcoder and refact pre-tokenizers (the last two are smollm's regex chain). Ids must be identical.
 final class LlamaCppVocabularyTests: XCTestCase {
     static let directory = (ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
-        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models") + "/vocab"
+        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/test-models") + "/vocab"
 
     func testEveryShippedVocabularyMatchesLlamaCpp() throws {
         let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory).filter { $0.hasSuffix(".gguf") }.sorted()

@@ -20,7 +20,7 @@ final class ReferenceTokenizationTests: XCTestCase {
 
     func testTokenIdsMatchLlamaCpp() throws {
         let modelDir = ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
-            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
+            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/test-models"
         let fixtures = try FileManager.default.contentsOfDirectory(atPath: Self.fixtureDirectory.path).filter { $0.hasSuffix(".json") }
         XCTAssertFalse(fixtures.isEmpty)
         for name in fixtures {

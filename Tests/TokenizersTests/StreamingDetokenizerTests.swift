@@ -6,7 +6,7 @@ import XCTest
 final class StreamingDetokenizerTests: XCTestCase {
     func testNeverEmitsHalfACharacter() throws {
         let path = (ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
-            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models") + "/gemma-3-270m-q4_k_m.gguf"
+            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/test-models") + "/gemma-3-270m-q4_k_m.gguf"
         let tokenizer = try Tokenizer(file: GGUFFile(path: path))
         // Byte-fallback tokens: an emoji arrives as four one-byte tokens.
         let bytes = Array("é😀中".utf8)

@@ -25,7 +25,7 @@ final class VisionReferenceTests: XCTestCase {
     }
 
     static let models = ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
-        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
+        ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/test-models"
     static let fixture: Fixture = {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/vision.json")
