@@ -12,6 +12,8 @@ public enum AppEvent: Sendable, Equatable {
     case finished(generation: Int)
     case failed(generation: Int, message: String)
     case imageAttached(ImageEntry)
+    /// The entries of the directory a `/image` path is being typed in (folders end in "/").
+    case directoryListing(forInput: String, entries: [String])
     case imageFailed(String)
     case preview(image: Int, PreviewCells)
     case theme(Theme)
@@ -29,10 +31,14 @@ public enum Effect: Sendable, Equatable {
     /// Render the image in view for a pane of this many cells.
     case renderPreview(image: Int, width: Int, height: Int)
     case loadTheme(String)
+    /// List the directory of this typed path (Tab after `/image `).
+    case listDirectory(String)
     case quit
 }
 
 extension AppState {
+    static let imageCommand = "/image "
+
     /// Applies one event; returns the effects the app must carry out.
     public mutating func update(_ event: AppEvent) -> [Effect] {
         switch event {
@@ -67,6 +73,15 @@ extension AppState {
             imageInView = images.count - 1
             note("Attached \(image.name) (\(image.width)x\(image.height)).")
             return previewRequest()
+        case .directoryListing(let forInput, let entries):
+            guard input.string == forInput, input.string.hasPrefix(Self.imageCommand) else { return [] }
+            let typed = String(forInput.dropFirst(Self.imageCommand.count))
+            let (text, candidates) = PathCompletion.complete(typed, entries: entries)
+            input.set(Self.imageCommand + text)
+            if candidates.count > 1 {
+                let shown = candidates.prefix(12).joined(separator: "  ")
+                note(candidates.count > 12 ? "\(shown)  ... (\(candidates.count))" : shown)
+            }
         case .imageFailed(let message), .error(let message):
             messages.append(Message(.error, message))
         case .preview(let index, let cells):
@@ -117,7 +132,12 @@ extension AppState {
         case .newline: input.insert("\n")
         case .character(let c):
             if c == "?" && input.isEmpty { overlay = .help } else { input.insert(String(c)) }
-        case .paste(let s): input.insert(s)
+        case .paste(let s):
+            // A dropped or pasted image path attaches the image (terminals paste a dropped file's path).
+            if input.isEmpty, let path = PathCompletion.droppedImagePath(s) {
+                return [.attachImage(path: (path as NSString).expandingTildeInPath)]
+            }
+            input.insert(s)
         case .backspace: input.backspace()
         case .delete: input.deleteForward()
         case .left: input.left()
@@ -133,6 +153,8 @@ extension AppState {
         case .alt("f"): input.wordRight()
         case .pageUp: scroll += max(1, height / 2)
         case .pageDown: scroll = max(0, scroll - max(1, height / 2))
+        case .tab where input.string.hasPrefix(Self.imageCommand):
+            return [.listDirectory(input.string)]
         case .tab: setTask(TaskMode.allCases[(TaskMode.allCases.firstIndex(of: task)! + 1) % TaskMode.allCases.count])
         case .backTab:
             let all = TaskMode.allCases

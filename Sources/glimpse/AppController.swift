@@ -67,6 +67,7 @@ final class AppController {
             case .attachImage(let path): attach(path)
             case .renderPreview(let index, let width, let height): preview(index, width, height)
             case .loadTheme(let name): loadTheme(name)
+            case .listDirectory(let typedInput): listDirectory(typedInput)
             case .generate(let id, let messages, let paths, let settings): generate(id, messages, paths, settings)
             }
         }
@@ -108,6 +109,19 @@ final class AppController {
             }.value
             apply(.preview(image: index, cells))
         }
+    }
+
+    private func listDirectory(_ typedInput: String) {
+        let typed = String(typedInput.dropFirst("/image ".count))
+        let dir = PathCompletion.split(typed).directory
+        let path = dir.isEmpty ? "." : (dir as NSString).expandingTildeInPath
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        let entries = names.map { name -> String in
+            var isDir: ObjCBool = false
+            FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(name), isDirectory: &isDir)
+            return isDir.boolValue ? name + "/" : name
+        }
+        apply(.directoryListing(forInput: typedInput, entries: entries))
     }
 
     private func loadTheme(_ name: String) {

@@ -119,3 +119,33 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.render().width, 120)
     }
 }
+
+final class PathInputTests: XCTestCase {
+    func testCompletion() {
+        XCTAssertEqual(PathCompletion.complete("examples/sc", entries: ["scene.png", "scene2.png", "other.jpg"]).text, "examples/scene")
+        XCTAssertEqual(PathCompletion.complete("examples/sc", entries: ["scene.png", "scene2.png"]).candidates, ["scene.png", "scene2.png"])
+        XCTAssertEqual(PathCompletion.complete("ex", entries: ["examples/", "Sources/"]).text, "examples/")
+        XCTAssertEqual(PathCompletion.complete("zz", entries: ["a"]).text, "zz")
+    }
+
+    func testTabCompletesImagePathsThroughTheApp() {
+        var s = AppState(width: 80, height: 24)
+        s.input.set("/image ex")
+        XCTAssertEqual(s.update(.key(.tab)), [.listDirectory("/image ex")])
+        XCTAssertEqual(s.task, .chat, "Tab completes instead of switching the task")
+        _ = s.update(.directoryListing(forInput: "/image ex", entries: ["examples/", "extra.png"]))
+        XCTAssertEqual(s.input.string, "/image ex", "two candidates: nothing longer in common")
+        XCTAssertTrue(s.messages.last?.text.contains("examples/  extra.png") ?? false)
+        _ = s.update(.directoryListing(forInput: "/image ex", entries: ["examples/"]))
+        XCTAssertEqual(s.input.string, "/image examples/")
+    }
+
+    func testDroppedPathsAttach() {
+        var s = AppState(width: 80, height: 24)
+        XCTAssertEqual(s.update(.key(.paste("'/home/me/My Pictures/cat.JPG'"))), [.attachImage(path: "/home/me/My Pictures/cat.JPG")])
+        XCTAssertEqual(s.update(.key(.paste("/tmp/a\\ b.png"))), [.attachImage(path: "/tmp/a b.png")])
+        XCTAssertEqual(s.update(.key(.paste("file:///tmp/x.jpeg\n"))), [.attachImage(path: "/tmp/x.jpeg")])
+        XCTAssertEqual(s.update(.key(.paste("some pasted text about a.png"))), [])
+        XCTAssertEqual(s.input.string, "some pasted text about a.png")
+    }
+}
