@@ -29,7 +29,7 @@ final class AppController {
     }
 
     func run(attaching image: String?) async {
-        if let image { apply(.key(.paste("/image \(image)")), .key(.enter)) }
+        if let image { perform([.attachImage(path: image)]) }
         while !state.quitting {
             let (keys, resized) = backend.readKeys()
             if resized {
