@@ -41,6 +41,7 @@ public actor Engine {
 
     private final class Generation: Sendable {
         let cancelled = Atomic<Bool>(false)
+        let ended = Atomic<Bool>(false)
         let done = DispatchSemaphore(value: 0)
     }
 
@@ -100,9 +101,8 @@ public actor Engine {
     /// The next-token logits after a request's prompt (images included), on a fresh cache: for checking a
     /// checkpoint against a reference.
     public func nextTokenLogits(for request: GenerationRequest) async throws -> [Float] {
-        guard let model, let session else { throw ModelError("no model is loaded") }
+        guard model != nil, let session else { throw ModelError("no model is loaded") }
         await resetConversation()
-        var last: [Float] = []
         var failure: String?
         var probe = request
         probe.maxTokens = 0
@@ -114,9 +114,7 @@ public actor Engine {
             }
         }
         if let failure { throw EngineError(failure) }
-        last = session.lastLogits
-        _ = model
-        return last
+        return session.lastLogits
     }
 
     /// Starts a generation. Any running one is cancelled first.
@@ -145,6 +143,7 @@ public actor Engine {
             Self.run(request, model: model, vision: vision, pool: self.pool, session: session, generation: generation,
                      keepLogits: keepLogits, out: continuation)
             continuation.finish()
+            generation.ended.store(true, ordering: .releasing)
             generation.done.signal()
         }
         thread.name = "glimpse-generate"
@@ -152,6 +151,9 @@ public actor Engine {
         thread.start()
         return stream
     }
+
+    /// Whether a generation's thread is still working.
+    public var isGenerating: Bool { running.map { !$0.ended.load(ordering: .acquiring) } ?? false }
 
     /// Cancels the running generation and waits until its thread has let go of the cache.
     public func stopRunning() async {

@@ -34,8 +34,9 @@ public final class LanguageModel: @unchecked Sendable {
             throw ModelError("\(path): \(e.description)")
         }
         let blueprint = try kind.blueprint(file: file)
-        guard blueprint.vocabularySize >= vocabulary.count || blueprint.vocabularySize > 0 else {
-            throw ModelError("\(path): embedding table has no rows")
+        // Every token the tokenizer can produce needs a row in the embedding table.
+        guard blueprint.vocabularySize >= vocabulary.count else {
+            throw ModelError("\(path): the tokenizer has \(vocabulary.count) tokens but token_embd has \(blueprint.vocabularySize) rows")
         }
         decoder = TransformerDecoder(blueprint: blueprint, pool: pool)
         self.template = template ?? ChatTemplate.detect(templateText: vocabulary.chatTemplate, architecture: arch,

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// Sampling settings, named as llama.cpp names them. `temperature <= 0` means greedy.
 public struct SamplingParameters: Sendable, Codable, Equatable {
@@ -99,20 +100,4 @@ public struct Sampler: Sendable {
         let s = e.reduce(0, +)
         return e.map { $0 / s }
     }
-}
-
-/// Small, fast, seedable generator (the same seed gives the same draws on every platform).
-struct SplitMix64: Sendable {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

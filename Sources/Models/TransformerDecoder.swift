@@ -1,4 +1,5 @@
 import COpenBLAS
+import Foundation
 import Tensors
 
 /// What enters the decoder at the next positions: token ids, or ready-made embeddings (image tokens).
@@ -203,5 +204,3 @@ public final class TransformerDecoder: @unchecked Sendable {
         }
     }
 }
-
-import Foundation

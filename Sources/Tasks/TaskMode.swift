@@ -17,6 +17,19 @@ public enum TaskMode: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// For narrow terminals.
+    public var shortTitle: String {
+        switch self {
+        case .chat: return "Chat"
+        case .vqa: return "VQA"
+        case .caption: return "Cap"
+        case .grounding: return "Ground"
+        case .refer: return "Refer"
+        case .detection: return "Detect"
+        case .identify: return "Ident"
+        }
+    }
+
     /// What MiniGPT-v2's demo pre-fills when the mode is chosen.
     public var suggestedInstruction: String {
         switch self {

@@ -1,5 +1,6 @@
 import COpenBLAS
 import GGUF
+import Synchronization
 
 /// Products of a weight matrix W (rows = output units, each `K` long, in its stored type) with activations.
 public enum MatMul {
@@ -98,7 +99,6 @@ public enum MatMul {
     }
 }
 
-import Synchronization
 
 /// Reusable buffers for `MatMul.batch` (activations of small batches, dequantized weight bands).
 public final class BatchScratch: @unchecked Sendable {

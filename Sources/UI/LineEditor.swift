@@ -1,3 +1,5 @@
+import Foundation
+
 /// The input field's text and caret, with readline keys, multi-line editing and history.
 public struct LineEditor: Sendable, Equatable {
     public private(set) var text: [Character] = []
@@ -134,5 +136,3 @@ public struct LineEditor: Sendable, Equatable {
 extension Character {
     var isLetterOrNumber: Bool { isLetter || isNumber }
 }
-
-import Foundation

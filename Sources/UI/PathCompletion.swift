@@ -1,3 +1,5 @@
+import Foundation
+
 /// Completion of a typed path against a directory's entries (the app lists the directory; this stays pure).
 public enum PathCompletion {
     /// `typed` is what follows "/image "; `entries` are the names in its directory, folders ending in "/".
@@ -32,5 +34,3 @@ public enum PathCompletion {
         return s
     }
 }
-
-import Foundation

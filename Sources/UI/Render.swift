@@ -1,3 +1,4 @@
+import Foundation
 import Tasks
 
 extension AppState {
@@ -44,7 +45,7 @@ extension AppState {
         }
         // The task selector is always visible; on narrow terminals labels shorten and the captions go.
         let full = TaskMode.allCases.map(\.title)
-        let short = ["Chat", "VQA", "Cap", "Ground", "Refer", "Detect", "Ident"]
+        let short = TaskMode.allCases.map(\.shortTitle)
         let wideWidth = 9 + 9 + min(CharacterWidth.columns(modelName) + 5, 24) + 7 + full.reduce(0) { $0 + CharacterWidth.columns($1) + 3 }
         let wide = wideWidth <= r.width
         let labels = wide ? full : short
@@ -266,5 +267,3 @@ extension AppState {
         }
     }
 }
-
-import Foundation

@@ -1,3 +1,4 @@
+import Foundation
 import Tasks
 
 /// What happens outside the UI: the engine reports, the terminal resizes.
@@ -252,5 +253,3 @@ extension AppState {
         return effects
     }
 }
-
-import Foundation

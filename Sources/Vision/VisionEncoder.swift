@@ -130,7 +130,7 @@ final class VisionEncoder: @unchecked Sendable {
             for i in 0 ..< n * d { xb[i] += positions[i] }
             if let pre = preNorm { layerNormRows(xb.baseAddress!, n, pre, epsilon) }
         }
-        var work = Workspace(tokens: n, width: d, feedForward: feedForward)
+        var work = Workspace(tokens: n, width: d, feedForward: feedForward, heads: heads)
         for il in 0 ..< layersToRun { runBlock(blocks[il], &x, &work, scratch: scratch, pool: pool) }
         if let post = postNorm, layersToRun == blocks.count {
             x.withUnsafeMutableBufferPointer { layerNormRows($0.baseAddress!, n, post, postEpsilon) }
@@ -141,11 +141,14 @@ final class VisionEncoder: @unchecked Sendable {
     struct Workspace {
         var normed, q, k, v, attended, projected, hidden: [Float]
         var qkv: [Float]
-        init(tokens n: Int, width d: Int, feedForward f: Int) {
+        /// Attention scores, one [n][n] matrix per head, reused by every block.
+        let scores: [FloatBuffer]
+        init(tokens n: Int, width d: Int, feedForward f: Int, heads: Int) {
             normed = .init(repeating: 0, count: n * d)
             q = normed; k = normed; v = normed; attended = normed; projected = normed
             hidden = .init(repeating: 0, count: n * f)
             qkv = []
+            scores = (0 ..< heads).map { _ in FloatBuffer(count: n * n) }
         }
     }
 
@@ -229,7 +232,7 @@ final class VisionEncoder: @unchecked Sendable {
     private func attend(_ ws: inout Workspace, pool: ThreadPool) {
         let n = tokenCount, d = width, hd = width / heads
         let scale = 1 / Float(hd).squareRoot()
-        let scores = (0 ..< heads).map { _ in FloatBuffer(count: n * n) }
+        let scores = ws.scores
         ws.q.withUnsafeBufferPointer { qb in
             ws.k.withUnsafeBufferPointer { kb in
                 ws.v.withUnsafeBufferPointer { vb in

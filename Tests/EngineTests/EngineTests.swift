@@ -39,18 +39,38 @@ final class EngineTests: XCTestCase {
         }
     }
 
+    /// Cancelling the task that consumes a generation, or leaving a loop over a stream nobody else holds,
+    /// must end the work without another call into the engine: 2000 tokens would run for over 30 s here,
+    /// and the generation must end within 5 s.
     func testCancellingTheConsumerStopsGeneration() async throws {
         let engine = Engine(threads: 2)
-        try await engine.load(path: Self.model, contextSize: 1024)
-        let request = GenerationRequest(prompt: .raw("Once upon a time"), sampling: .greedy, maxTokens: 500)
-        let stream = await engine.generate(request)
+        try await engine.load(path: Self.model, contextSize: 4096)
+        let long = GenerationRequest(prompt: .raw("Once upon a time"), sampling: .greedy, maxTokens: 2000)
+
+        let consumer = Task {
+            for await _ in await engine.generate(long) {}
+        }
+        try await waitUntil { await engine.isGenerating }
+        consumer.cancel()
+        try await waitUntil { await !engine.isGenerating }
+
         var count = 0
-        for await e in stream { if case .token = e { count += 1; if count == 3 { break } } }
-        // Leaving the loop cancels; the engine must be free for the next request at once.
-        let next = await engine.generate(GenerationRequest(prompt: .raw("Hi"), sampling: .greedy, maxTokens: 2))
+        for await e in await engine.generate(long) { if case .token = e { count += 1; if count == 3 { break } } }
+        try await waitUntil { await !engine.isGenerating }
+
         var finished = false
-        for await e in next { if case .finished = e { finished = true } }
-        XCTAssertTrue(finished)
+        for await e in await engine.generate(GenerationRequest(prompt: .raw("Hi"), sampling: .greedy, maxTokens: 2)) {
+            if case .finished = e { finished = true }
+        }
+        XCTAssertTrue(finished, "the engine answers the next request")
+    }
+
+    func waitUntil(_ condition: () async -> Bool, file: StaticString = #filePath, line: UInt = #line) async throws {
+        let deadline = Date().addingTimeInterval(5)
+        while !(await condition()) {
+            guard Date() < deadline else { return XCTFail("condition not reached within 5 s", file: file, line: line) }
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     func testTooLongPromptFailsCleanly() async throws {

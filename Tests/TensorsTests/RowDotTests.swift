@@ -15,7 +15,7 @@ final class RowDotTests: XCTestCase {
                 checked.insert(info.type)
                 let w = file.view(info.name)!
                 let k = w.rowLength
-                var rng = SeededGenerator(seed: 7)
+                var rng = SplitMix64(seed: 7)
                 let x = (0 ..< k).map { _ in Float.random(in: -1 ... 1, using: &rng) }
                 let act = QuantizedActivation()
                 var row = [Float](repeating: 0, count: k)
