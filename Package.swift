@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "Tensors", "GGUF"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Vision"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
-        .testTarget(name: "UITests", dependencies: ["UI", "Tasks"]),
+        .testTarget(name: "UITests", dependencies: ["UI", "Tasks"], exclude: ["Snapshots"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "GGUF", "Tensors"]),
         // Runs the built `glimpse` binary (build with --build-tests first, as scripts/test does).
         .testTarget(name: "CLITests", dependencies: ["glimpse"]),

@@ -10,7 +10,8 @@ public final class TerminalBackend {
     private var active = false
     private var pending: [Key] = []
 
-    public init() {
+    /// `mouse`: clicks choose tasks and models, the wheel scrolls (the terminal's own text selection then needs Shift).
+    public init(mouse: Bool = true) {
         setlocale(LC_ALL, "")
         if let codeset = nl_langinfo(nl_item(CODESET)), String(cString: codeset) != "UTF-8" {
             // Without a UTF-8 locale every non-ASCII character would vanish.
@@ -28,6 +29,7 @@ public final class TerminalBackend {
             use_default_colors()
         }
         colors = Int(glimpse_colors())
+        if mouse { glimpse_enable_mouse() }
         // Bracketed paste: pasted text arrives between ESC[200~ and ESC[201~.
         writeControl("\u{1B}[?2004h")
         TerminalBackend.installSignalHandlers()
@@ -37,6 +39,7 @@ public final class TerminalBackend {
     public func shutdown() {
         guard active else { return }
         active = false
+        mousemask(0, nil)
         writeControl("\u{1B}[?2004l")
         endwin()
     }
@@ -125,6 +128,14 @@ public final class TerminalBackend {
                 case KEY_DC: keys.append(.delete)
                 case KEY_BTAB: keys.append(.backTab)
                 case KEY_ENTER: keys.append(.enter)
+                case glimpse_key_mouse():
+                    var x: Int32 = 0, y: Int32 = 0
+                    switch glimpse_read_mouse(&x, &y) {
+                    case 1: keys.append(.click(x: Int(x), y: Int(y)))
+                    case 4: keys.append(.wheel(up: true))
+                    case 5: keys.append(.wheel(up: false))
+                    default: break
+                    }
                 default:
                     for n in 1 ... 12 where code == glimpse_key_f(Int32(n)) { keys.append(.function(n)) }
                 }

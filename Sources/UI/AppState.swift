@@ -12,6 +12,10 @@ public enum Key: Sendable, Equatable {
     case function(Int)
     /// Bracketed paste.
     case paste(String)
+    /// A left click at a screen cell.
+    case click(x: Int, y: Int)
+    /// The mouse wheel.
+    case wheel(up: Bool)
 }
 
 public struct ModelEntry: Sendable, Equatable {

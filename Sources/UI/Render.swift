@@ -36,30 +36,14 @@ extension AppState {
 
     func drawTopBar(_ s: inout Screen, _ r: Rect) {
         s.fill(r, style: theme.bar)
-        let modelName: String
-        switch modelStatus {
-        case .none: modelName = currentModel?.name ?? "no model"
-        case .loading(let n): modelName = "\(n) (loading...)"
-        case .ready: modelName = currentModel?.name ?? "?"
-        case .failed: modelName = "\(currentModel?.name ?? "?") (failed)"
-        }
-        // The task selector is always visible; on narrow terminals labels shorten and the captions go.
-        let full = TaskMode.allCases.map(\.title)
-        let short = TaskMode.allCases.map(\.shortTitle)
-        let wideWidth = 9 + 9 + min(CharacterWidth.columns(modelName) + 5, 24) + 7 + full.reduce(0) { $0 + CharacterWidth.columns($1) + 3 }
-        let wide = wideWidth <= r.width
-        let labels = wide ? full : short
-        let selectorWidth = labels.reduce(0) { $0 + CharacterWidth.columns($1) + (wide ? 3 : 2) } + (wide ? 7 : 1)
-        var x = r.x + 1
-        x += s.put("Glimpse", x: x, y: r.y, style: Style(foreground: theme.bar.foreground, background: theme.bar.background, bold: true))
-        x += s.put(wide ? "  Model: " : "  ", x: x, y: r.y, style: theme.bar)
-        let modelRoom = max(6, r.maxX - selectorWidth - x - 1)
-        x += s.put(modelName + " [F2]", x: x, y: r.y, style: theme.barActive, limit: min(24, modelRoom))
-        x = max(x + 1, r.maxX - selectorWidth)
-        if wide { x += s.put("Task:", x: x, y: r.y, style: theme.bar) + 2 }
-        for (mode, label) in zip(TaskMode.allCases, labels) {
-            x += s.put(" \(label) ", x: x, y: r.y, style: mode == task ? theme.barActive : theme.bar)
-            if wide { x += 1 }
+        for piece in topBarPieces(r) {
+            let style: Style
+            switch piece.target {
+            case .none: style = piece.text == "Glimpse" ? Style(foreground: theme.bar.foreground, background: theme.bar.background, bold: true) : theme.bar
+            case .model: style = theme.barActive
+            case .task(let mode): style = mode == task ? theme.barActive : theme.bar
+            }
+            s.put(piece.text, x: piece.x, y: r.y, style: style, limit: piece.width)
         }
     }
 
@@ -125,8 +109,9 @@ extension AppState {
     func drawConversation(_ s: inout Screen, _ r: Rect) {
         let inner = Rect(x: r.x + 1, y: r.y, width: r.width - 2, height: r.height)
         var lines = conversationLines(width: inner.width)
-        if messages.isEmpty {
-            lines = welcomeLines(width: inner.width)
+        // The welcome stays until the first question, above notices such as "model ready".
+        if !messages.contains(where: { $0.role == .user }) {
+            lines = welcomeLines(width: inner.width) + lines
         }
         let visible = inner.height
         let maxScroll = max(0, lines.count - visible)
@@ -141,8 +126,10 @@ extension AppState {
     func welcomeLines(width: Int) -> [[(String, Style)]] {
         let text = [
             ("Welcome to Glimpse.", theme.accent),
-            ("Attach an image with /image PATH (try examples/), pick a task with Tab, and ask.", theme.base),
-            ("Grounding and detection answers draw their boxes on the image.", theme.base),
+            ("Attach an image: /image PATH (Tab completes; try examples/three-shapes.png), or paste or drop a path.", theme.base),
+            ("Pick a task with Tab (Grounding, Detection, Refer draw their boxes on the image) and ask, e.g. "
+                + "\"what color is the star?\" in VQA.", theme.base),
+            ("The built-in model, shapes, knows flat coloured shapes; bring other checkpoints with F2 or --model.", theme.base),
             ("F1 or ? shows every key and command.", theme.dim),
         ]
         return text.flatMap { t, st in TextWrap.lines(t, width: width).map { [($0, st)] } + [[]] }

@@ -114,6 +114,7 @@ extension AppState {
 
     mutating func handle(_ key: Key) -> [Effect] {
         if key == .ctrl("c") { quitting = true; return [.quit] }
+        if case .click(let x, let y) = key { return click(x: x, y: y) }
         switch overlay {
         case .help:
             overlay = .none
@@ -154,6 +155,7 @@ extension AppState {
         case .alt("f"): input.wordRight()
         case .pageUp: scroll += max(1, height / 2)
         case .pageDown: scroll = max(0, scroll - max(1, height / 2))
+        case .wheel(let up): scroll = up ? scroll + 3 : max(0, scroll - 3)
         case .tab where input.string.hasPrefix(Self.imageCommand):
             return [.listDirectory(input.string)]
         case .tab: setTask(TaskMode.allCases[(TaskMode.allCases.firstIndex(of: task)! + 1) % TaskMode.allCases.count])
@@ -192,6 +194,22 @@ extension AppState {
     }
 
     /// Switching the task pre-fills MiniGPT-v2's suggested instruction when the input is empty.
+    /// A click on the top bar chooses a task or opens the model picker; elsewhere it closes an overlay.
+    mutating func click(x: Int, y: Int) -> [Effect] {
+        guard !isTooSmall else { return [] }
+        guard y == Layout(self).topBar.y, let target = topBarTarget(atColumn: x) else {
+            overlay = .none
+            return []
+        }
+        switch target {
+        case .model: overlay = .modelPicker(selectedModel ?? 0)
+        case .task(let mode):
+            overlay = .none
+            setTask(mode)
+        }
+        return []
+    }
+
     mutating func setTask(_ mode: TaskMode) {
         task = mode
         if input.isEmpty && !mode.suggestedInstruction.isEmpty { input.set(mode.suggestedInstruction) }

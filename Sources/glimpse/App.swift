@@ -11,6 +11,8 @@ struct App: AsyncParsableCommand {
     var model: [String] = []
     @Option(help: "Theme: dark, light, high-contrast, mono, or a file name in themes/.")
     var theme: String?
+    @Flag(help: "Leave the mouse to the terminal (text selection) instead of clicks on tasks and models.")
+    var noMouse = false
     @Argument(help: "An image to attach at start.")
     var image: String?
 
@@ -18,7 +20,7 @@ struct App: AsyncParsableCommand {
         let found = ModelCatalog.discover(extra: model)
         // The first model named on the command line, else the default model, else the first found.
         var initial: Int? = found.isEmpty ? nil : 0
-        if model.isEmpty, let i = found.firstIndex(where: { $0.path == DefaultModel.path || $0.name == "shapes" }) { initial = i }
+        if model.isEmpty, let i = found.firstIndex(where: { $0.name == ModelCatalog.builtInName }) { initial = i }
         let folders = ThemeCatalog.folders
         var chosen = ProcessInfo.processInfo.environment["NO_COLOR"].map { _ in Theme.mono } ?? Theme.dark
         if let theme, theme != "dark" {
@@ -33,36 +35,8 @@ struct App: AsyncParsableCommand {
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw fail("the app needs a terminal; for scripts use `glimpse ask`")
         }
-        let controller = await AppController(models: found, initialModel: initial, theme: chosen, themeFolders: folders)
+        let controller = await AppController(models: found, initialModel: initial, theme: chosen, themeFolders: folders, mouse: !noMouse)
         await controller.run(attaching: image)
-    }
-}
-
-/// Models offered in the app: the models folder (each `X.gguf` paired with `X-mmproj.gguf` when present)
-/// and paths given on the command line.
-enum ModelCatalog {
-    static var folder: String {
-        ProcessInfo.processInfo.environment["GLIMPSE_MODELS"]
-            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
-    }
-
-    static func discover(extra: [String]) -> [ModelEntry] {
-        var entries = extra.map { path in
-            ModelEntry(name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension, path: path,
-                       mmproj: mmproj(for: path))
-        }
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-        for file in files where file.hasSuffix(".gguf") && !file.contains("mmproj") {
-            let path = "\(folder)/\(file)"
-            if entries.contains(where: { $0.path == path }) { continue }
-            entries.append(ModelEntry(name: (file as NSString).deletingPathExtension, path: path, mmproj: mmproj(for: path)))
-        }
-        return entries
-    }
-
-    static func mmproj(for path: String) -> String? {
-        let candidate = (path as NSString).deletingPathExtension + "-mmproj.gguf"
-        return FileManager.default.fileExists(atPath: candidate) ? candidate : nil
     }
 }
 

@@ -19,8 +19,8 @@ final class AppController {
     private var generationTask: Task<Void, Never>?
     private let themeFolders: [String]
 
-    init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String]) {
-        backend = TerminalBackend()
+    init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String], mouse: Bool = true) {
+        backend = TerminalBackend(mouse: mouse)
         let size = backend.size
         state = AppState(width: size.width, height: size.height, theme: theme, models: models)
         engine = Engine(threads: ProcessInfo.processInfo.activeProcessorCount)
@@ -118,7 +118,7 @@ final class AppController {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         let entries = names.map { name -> String in
             var isDir: ObjCBool = false
-            FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(name), isDirectory: &isDir)
+            _ = FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent(name), isDirectory: &isDir)
             return isDir.boolValue ? name + "/" : name
         }
         apply(.directoryListing(forInput: typedInput, entries: entries))

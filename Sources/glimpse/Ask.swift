@@ -2,15 +2,16 @@ import ArgumentParser
 import Engine
 import Foundation
 import Models
+import UI
 import Vision
 
 struct Ask: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Answer one prompt, streaming the answer to stdout.")
 
-    @Option(name: [.short, .long], help: "Language model GGUF file.")
+    @Option(name: [.short, .long], help: "Model: `shapes` (built in, the default), a name in the models folder, or a GGUF path.")
     var model: String?
-    @Option(help: "Vision projector (mmproj) GGUF file, for questions about images.")
+    @Option(help: "Vision projector (mmproj) GGUF file (default: NAME-mmproj.gguf beside the model).")
     var mmproj: String?
     @Option(help: "An image to ask about (repeatable; JPEG or PNG).")
     var image: [String] = []
@@ -44,14 +45,18 @@ struct Ask: AsyncParsableCommand {
         if !RawArguments.allValidUTF8 { throw fail("the arguments are not valid UTF-8") }
         if batch == nil && prompt == nil { throw fail("give a prompt (or --batch FILE)") }
         if batch != nil && (prompt != nil || !image.isEmpty) { throw fail("--batch takes prompts and images from its file") }
-        if !image.isEmpty && mmproj == nil { throw fail("--image needs a vision projector: add --mmproj FILE") }
     }
 
     func run() async throws {
         let engine = Engine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let path = model ?? DefaultModel.path
+        let entry: ModelEntry
+        do { entry = try ModelCatalog.resolve(model) } catch { throw fail("\(error)") }
+        let projector = mmproj ?? entry.mmproj
+        if !image.isEmpty && projector == nil {
+            throw fail("--image needs a vision projector: \(entry.path) has no \(entry.name)-mmproj.gguf beside it; add --mmproj FILE")
+        }
         do {
-            try await engine.load(path: path, mmproj: mmproj, template: template.flatMap(ChatTemplate.init(rawValue:)),
+            try await engine.load(path: entry.path, mmproj: projector, template: template.flatMap(ChatTemplate.init(rawValue:)),
                                   contextSize: ctxSize)
         } catch {
             throw fail("\(error)")

@@ -17,11 +17,3 @@ func fail(_ message: String) -> ExitCode {
     return ExitCode.failure
 }
 
-/// The default model: Gemma 3 270M from the test setup's cache, until the built-in model ships.
-enum DefaultModel {
-    static var path: String {
-        if let p = ProcessInfo.processInfo.environment["GLIMPSE_MODEL"] { return p }
-        let home = FileManager.default.homeDirectoryForCurrentUser.path
-        return "\(home)/.cache/glimpse/models/gemma-3-270m-q4_k_m.gguf"
-    }
-}

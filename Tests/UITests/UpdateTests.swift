@@ -149,3 +149,38 @@ final class PathInputTests: XCTestCase {
         XCTAssertEqual(s.input.string, "some pasted text about a.png")
     }
 }
+
+final class MouseTests: XCTestCase {
+    /// Clicks land on what the top bar shows, at every width: the column of each label is found on the
+    /// rendered screen, not computed again here.
+    func testClickingATaskLabelSelectsItAndTheModelOpensThePicker() {
+        for (width, labels) in [(80, ["Cap", "Ground", "Ident"]), (140, ["Caption", "Grounding", "Identify"])] {
+            var s = AppState(width: width, height: 30, models: [ModelEntry(name: "shapes", path: "/m/shapes.gguf")])
+            s.selectedModel = 0
+            for (label, mode) in zip(labels, [TaskMode.caption, .grounding, .identify]) {
+                let top = s.render().row(0)
+                guard let range = top.range(of: " \(label) ") else { return XCTFail("\(label) not in \(top)") }
+                let column = top.distance(from: top.startIndex, to: range.lowerBound) + 2
+                _ = s.update(.key(.click(x: column, y: 0)))
+                XCTAssertEqual(s.task, mode, "click at column \(column) of \(top)")
+            }
+            let top = s.render().row(0)
+            let model = top.distance(from: top.startIndex, to: top.range(of: "shapes")!.lowerBound)
+            _ = s.update(.key(.click(x: model + 1, y: 0)))
+            XCTAssertEqual(s.overlay, .modelPicker(0))
+            _ = s.update(.key(.click(x: 5, y: 10)))
+            XCTAssertEqual(s.overlay, .none, "a click elsewhere closes the picker")
+            _ = s.update(.key(.click(x: 0, y: 0)))
+            XCTAssertEqual(s.task, .identify, "the app name is not a target")
+        }
+    }
+
+    func testWheelScrollsTheConversation() {
+        var s = AppState(width: 80, height: 24)
+        _ = s.update(.key(.wheel(up: true)))
+        XCTAssertEqual(s.scroll, 3)
+        _ = s.update(.key(.wheel(up: false)))
+        _ = s.update(.key(.wheel(up: false)))
+        XCTAssertEqual(s.scroll, 0)
+    }
+}

@@ -1,0 +1,100 @@
+"""Training data: a pool of rendered scenes (cached on disk) and conversations about them in MiniGPT-v2's
+prompt format, tokenized exactly as Glimpse's engine tokenizes them (see ChatTemplate.minigptv2 and
+PromptChunk.build in Sources/)."""
+import os
+import pickle
+from multiprocessing import Pool
+
+import numpy as np
+
+import world
+from render import Style, draw, model_input, sample_scene
+from vocab import Tokenizer
+
+BEFORE_IMAGE = "<s>[INST] <Img>"          # the first chunk; the image's tokens follow
+CHAT_PARAPHRASES = ["describe the image", "what is in the image?", "what do you see?", "describe the picture",
+                    "what is in this picture?", "tell me about the image"]
+TASK_WEIGHTS = {"vqa": 0.26, "caption": 0.09, "grounding": 0.17, "refer": 0.14, "detection": 0.14,
+                "identify": 0.10, "chat": 0.10}
+
+
+def _render_one(args):
+    seed, index, size = args
+    rng = np.random.default_rng([seed, index])
+    style = Style()
+    side = int(rng.integers(224, 513)) if rng.random() < 0.7 else None
+    scene = sample_scene(rng, style, side)
+    encoded, _, _ = draw(scene, rng, style)
+    for o in scene.objects:
+        o.params = {}
+    return model_input(encoded, size), scene
+
+
+def scene_pool(count, seed, size, cache_dir, workers=2):
+    """[count, size, size, 3] uint8 images and their scenes; rendered once, then read from the cache."""
+    path = os.path.join(cache_dir, f"pool-{seed}-{count}-{size}.pkl")
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    jobs = [(seed, i, size) for i in range(count)]
+    if workers > 1:
+        with Pool(workers) as p:
+            items = p.map(_render_one, jobs, chunksize=64)
+    else:
+        items = [_render_one(j) for j in jobs]
+    images = np.stack([im for im, _ in items])
+    scenes = [s for _, s in items]
+    os.makedirs(cache_dir, exist_ok=True)
+    with open(path + ".tmp", "wb") as f:
+        pickle.dump((images, scenes), f, protocol=4)
+    os.replace(path + ".tmp", path)
+    return images, scenes
+
+
+def pick(rng, items):
+    return items[int(rng.integers(len(items)))]
+
+
+def sample_turn(scene, rng, task=None):
+    """(user text, answer) for one turn; the user text carries the task tag."""
+    task = task or rng.choice(list(TASK_WEIGHTS), p=list(TASK_WEIGHTS.values()))
+    if task == "chat":
+        if rng.random() < 0.6:
+            return pick(rng, CHAT_PARAPHRASES), world.describe(scene)
+        return pick(rng, world.vqa_questions(scene))
+    pairs = world.prompts(scene, task)
+    if task == "vqa":
+        kinds = {}
+        for q, a in pairs:
+            kind = world.kind_of_vqa(q) + (a if q.startswith("is there") else "")
+            kinds.setdefault(kind, []).append((q, a))
+        pairs = kinds[pick(rng, sorted(kinds))]
+    instruction, answer = pick(rng, pairs)
+    if task == "identify" and rng.random() < 0.5:  # people draw boxes a little off
+        box = [min(100, max(0, v + int(rng.integers(-1, 2)))) for v in world.boxes_in(instruction)[0]]
+        instruction = "what is this {" + "".join(f"<{v}>" for v in box) + "}"
+    if rng.random() < 0.1:
+        instruction = instruction[:1].upper() + instruction[1:]
+    return f"[{task}] {instruction}", answer
+
+
+class Conversations:
+    """Token ids for training: `before` (same for all), and `after` with the positions whose loss counts."""
+
+    def __init__(self, tokenizer=None):
+        self.tok = tokenizer or Tokenizer()
+        self.before = self.tok.encode(BEFORE_IMAGE)
+
+    def encode(self, turns):
+        ids, mask = [], []
+        for i, (user, answer) in enumerate(turns):
+            prompt = ("</Img> " if i == 0 else "<s>[INST] ") + user + " [/INST]"
+            p = self.tok.encode(prompt)
+            a = self.tok.encode(" " + answer + "</s>")
+            ids += p + a
+            mask += [0] * len(p) + [1] * len(a)
+        return ids, mask
+
+    def sample(self, scene, rng, max_turns=3):
+        n = 1 + int(rng.integers(max_turns))
+        return self.encode([sample_turn(scene, rng) for _ in range(n)])

@@ -1,0 +1,153 @@
+"""Trains the built-in `shapes` model from scratch on CPU (a GPU is used when there is one), then exports it.
+
+    python tools/shapes/train.py --out DIR [--minutes 100] [--steps 6000] [--pool 16000] [--smoke]
+
+Renders a pool of scenes (cached in ~/.cache/glimpse/shapes-data), then trains on conversations about them
+(1-3 turns in MiniGPT-v2's format, fresh questions every time, images mirrored at random) with AdamW and a
+cosine schedule over whichever comes first of --steps and --minutes. Writes DIR/shapes.pt (checkpoint, resumed
+if present) and the GGUF pair DIR/shapes.gguf + DIR/shapes-mmproj.gguf.
+"""
+import argparse
+import copy
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from data import Conversations, scene_pool  # noqa: E402
+from model import Config, ShapesVLM, normalize  # noqa: E402
+from vocab import Tokenizer  # noqa: E402
+
+
+def mirrored(scene, size_hint=None):
+    """The scene flipped left-right (shapes are symmetric; boxes and positions follow)."""
+    s = copy.copy(scene)
+    s.objects = []
+    for o in scene.objects:
+        m = copy.copy(o)
+        m.x1, m.x2 = scene.side - 1 - o.x2, scene.side - 1 - o.x1
+        s.objects.append(m)
+    return s
+
+
+def smooth_coordinate_init(model, tok):
+    """Box-coordinate tokens <0>..<100> start as a smooth curve in embedding space, so neighbours are similar."""
+    emb = model.llama_model.model.embed_tokens.weight
+    ids = [tok.ids[f"<{i}>"] for i in range(101)]
+    g = torch.Generator().manual_seed(0)
+    basis = torch.randn(8, emb.shape[1], generator=g) * 0.02
+    with torch.no_grad():
+        for i, t in enumerate(ids):
+            x = i / 100
+            feats = torch.tensor([math.cos(math.pi * k * x) for k in range(8)])
+            emb[t] = feats @ basis + 0.005 * torch.randn(emb.shape[1], generator=g)
+
+
+def batch(images, scenes, idx, conv, rng):
+    pix, afters, masks = [], [], []
+    for i in idx:
+        img, scene = images[i], scenes[i]
+        if rng.random() < 0.5:
+            img, scene = img[:, ::-1], mirrored(scene)
+        ids, mask = conv.sample(scene, rng)
+        pix.append(np.ascontiguousarray(img))
+        afters.append(ids)
+        masks.append(mask)
+    t = max(len(a) for a in afters)
+    after = torch.zeros(len(idx), t, dtype=torch.long)
+    labels = torch.full((len(idx), t), -100, dtype=torch.long)
+    for r, (a, m) in enumerate(zip(afters, masks)):
+        after[r, :len(a)] = torch.tensor(a)
+        labels[r, :len(a)] = torch.tensor([x if k else -100 for x, k in zip(a, m)])
+    before = torch.tensor([conv.before] * len(idx))
+    return normalize(torch.from_numpy(np.stack(pix))), before, after, labels
+
+
+def loss_of(model, pixels, before, after, labels):
+    logits = model(pixels, before, after)
+    start = before.shape[1] + model.config.image_tokens - 1   # the logit that predicts after[:, 0]
+    pred = logits[:, start:start + after.shape[1]]
+    return F.cross_entropy(pred.reshape(-1, pred.shape[-1]), labels.reshape(-1), ignore_index=-100)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--minutes", type=float, default=100)
+    ap.add_argument("--pool", type=int, default=16000)
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=os.cpu_count())
+    ap.add_argument("--cache", default=os.path.expanduser("~/.cache/glimpse/shapes-data"))
+    ap.add_argument("--smoke", action="store_true", help="a few steps on a small pool (CI)")
+    a = ap.parse_args()
+    if a.smoke:
+        a.steps, a.pool, a.batch = 3, 64, 4
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+
+    tok = Tokenizer()
+    conv = Conversations(tok)
+    config = Config(vocab=len(tok.vocab))
+    t0 = time.time()
+    images, scenes = scene_pool(a.pool, a.seed, config.image_size, a.cache, workers=1 if a.smoke else 2)
+    print(f"pool: {len(scenes)} scenes in {time.time() - t0:.0f} s", flush=True)
+
+    model = ShapesVLM(config)
+    smooth_coordinate_init(model, tok)
+    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.05)
+    ckpt_path = os.path.join(a.out, "shapes.pt")
+    step, elapsed_before = 0, 0.0
+    if os.path.exists(ckpt_path) and not a.smoke:
+        ck = torch.load(ckpt_path, map_location="cpu")
+        model.load_state_dict(ck["model"])
+        opt.load_state_dict(ck["optimizer"])
+        step, elapsed_before = ck["step"], ck["elapsed"]
+        print(f"resumed at step {step}", flush=True)
+
+    def save(done=False):
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "config": config.to_dict(),
+                    "step": step, "elapsed": elapsed, "done": done}, ckpt_path + ".tmp")
+        os.replace(ckpt_path + ".tmp", ckpt_path)
+
+    start, warmup, smoothed = time.time(), 150, None
+    elapsed = elapsed_before
+    while True:
+        elapsed = elapsed_before + time.time() - start
+        progress = max(step / a.steps, elapsed / (60 * a.minutes))
+        if progress >= 1:
+            break
+        lr = a.lr * min(1, (step + 1) / warmup) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        idx = rng.integers(len(scenes), size=a.batch)
+        loss = loss_of(model, *batch(images, scenes, idx, conv, rng))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        smoothed = loss.item() if smoothed is None else 0.98 * smoothed + 0.02 * loss.item()
+        if step % 50 == 0 or a.smoke:
+            print(f"step {step} loss {smoothed:.4f} lr {lr:.2e} {elapsed / 60:.1f} min", flush=True)
+        if step % 250 == 0:
+            save()
+    save(done=True)
+    print(f"trained {step} steps in {elapsed / 60:.1f} min", flush=True)
+
+    import export
+    export.export(model, tok, a.out)
+    print(f"exported {a.out}/shapes.gguf and {a.out}/shapes-mmproj.gguf", flush=True)
+
+
+if __name__ == "__main__":
+    main()
