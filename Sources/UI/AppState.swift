@@ -1,7 +1,7 @@
 import Tasks
 
 /// A key press, as the terminal backend decodes it.
-public enum Key: Sendable, Equatable {
+public enum Key: Sendable, Hashable {
     case character(Character)
     case enter
     /// Alt-Enter or Shift-Enter: a new line in the input.
@@ -22,10 +22,19 @@ public struct ModelEntry: Sendable, Equatable {
     public var name: String
     public var path: String
     public var mmproj: String?
-    public init(name: String, path: String, mmproj: String? = nil) {
+    /// A chat template by name, when the file's own should not be used (config.toml).
+    public var template: String?
+    /// The task mode and sampling settings chosen with this model (config.toml).
+    public var task: TaskMode?
+    public var settings: SessionSettings?
+    public init(name: String, path: String, mmproj: String? = nil, template: String? = nil, task: TaskMode? = nil,
+                settings: SessionSettings? = nil) {
         self.name = name
         self.path = path
         self.mmproj = mmproj
+        self.template = template
+        self.task = task
+        self.settings = settings
     }
 }
 
@@ -130,6 +139,7 @@ public struct AppState: Sendable, Equatable {
     /// Lines scrolled up from the bottom of the conversation.
     public var scroll = 0
     public var quitting = false
+    public var keyMap = KeyMap()
 
     public init(width: Int, height: Int, theme: Theme = .dark, models: [ModelEntry] = []) {
         self.width = width

@@ -129,6 +129,8 @@ extension AppState {
         case .none:
             break
         }
+        if let action = keyMap.overrides[key] { return perform(action) }
+        if let action = KeyMap.defaults[key] { return perform(action) }
         switch key {
         case .enter: return submit()
         case .newline: input.insert("\n")
@@ -158,23 +160,32 @@ extension AppState {
         case .wheel(let up): scroll = up ? scroll + 3 : max(0, scroll - 3)
         case .tab where input.string.hasPrefix(Self.imageCommand):
             return [.listDirectory(input.string)]
-        case .tab: setTask(TaskMode.allCases[(TaskMode.allCases.firstIndex(of: task)! + 1) % TaskMode.allCases.count])
-        case .backTab:
-            let all = TaskMode.allCases
-            setTask(all[(all.firstIndex(of: task)! + all.count - 1) % all.count])
-        case .escape:
-            if isGenerating { return [.stop] }
-        case .function(1): overlay = .help
-        case .function(2), .ctrl("o"): overlay = .modelPicker(selectedModel ?? 0)
-        case .function(3), .ctrl("t"): overlay = .taskPicker(TaskMode.allCases.firstIndex(of: task)!)
-        case .ctrl("r"): return regenerate()
-        case .ctrl("n"): return newConversation()
-        case .ctrl("l"):
+        case .tab: return perform(.nextTask)
+        default: break
+        }
+        return []
+    }
+
+    /// What a bound key does (KeyMap: the defaults, and the config's overrides first).
+    mutating func perform(_ action: Action) -> [Effect] {
+        let all = TaskMode.allCases
+        switch action {
+        case .help: overlay = .help
+        case .modelPicker: overlay = .modelPicker(selectedModel ?? 0)
+        case .taskPicker: overlay = .taskPicker(all.firstIndex(of: task)!)
+        case .nextTask: setTask(all[(all.firstIndex(of: task)! + 1) % all.count])
+        case .previousTask: setTask(all[(all.firstIndex(of: task)! + all.count - 1) % all.count])
+        case .regenerate: return regenerate()
+        case .newConversation: return newConversation()
+        case .nextImage:
             if !images.isEmpty {
                 imageInView = (imageInView + 1) % images.count
                 return previewRequest()
             }
-        default: break
+        case .stop: if isGenerating { return [.stop] }
+        case .quit:
+            quitting = true
+            return [.quit]
         }
         return []
     }
@@ -193,7 +204,6 @@ extension AppState {
         return []
     }
 
-    /// Switching the task pre-fills MiniGPT-v2's suggested instruction when the input is empty.
     /// A click on the top bar chooses a task or opens the model picker; elsewhere it closes an overlay.
     mutating func click(x: Int, y: Int) -> [Effect] {
         guard !isTooSmall else { return [] }
@@ -210,6 +220,7 @@ extension AppState {
         return []
     }
 
+    /// Switching the task pre-fills MiniGPT-v2's suggested instruction when the input is empty.
     mutating func setTask(_ mode: TaskMode) {
         task = mode
         if input.isEmpty && !mode.suggestedInstruction.isEmpty { input.set(mode.suggestedInstruction) }
@@ -219,6 +230,8 @@ extension AppState {
         guard models.indices.contains(i) else { return [] }
         selectedModel = i
         modelStatus = .loading(models[i].name)
+        if let mode = models[i].task { task = mode }
+        if let chosen = models[i].settings { settings = chosen }
         var effects: [Effect] = isGenerating ? [.stop] : []
         endGeneration()
         effects.append(.loadModel(models[i]))

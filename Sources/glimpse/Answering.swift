@@ -35,6 +35,8 @@ struct AnswerRecord: Encodable {
     }
 
     var id: String? = nil
+    /// The model's name, when several answer (`ask --compare`).
+    var model: String? = nil
     let text: String
     let finish_reason: String
     let boxes: [BoxRecord]

@@ -17,25 +17,28 @@ struct App: AsyncParsableCommand {
     var image: String?
 
     func run() async throws {
-        let found = ModelCatalog.discover(extra: model)
-        // The first model named on the command line, else the default model, else the first found.
+        let catalog = ModelCatalog.current()
+        let found = catalog.discover(extra: model)
+        // The first model named on the command line, else the default model (config.toml, else shapes), else the first found.
         var initial: Int? = found.isEmpty ? nil : 0
-        if model.isEmpty, let i = found.firstIndex(where: { $0.name == ModelCatalog.builtInName }) { initial = i }
+        if model.isEmpty, let wanted = try? catalog.resolve(nil),
+           let i = found.firstIndex(where: { $0.name == wanted.name || $0.path == wanted.path }) { initial = i }
         let folders = ThemeCatalog.folders
+        var notices = catalog.config.problems
         var chosen = ProcessInfo.processInfo.environment["NO_COLOR"].map { _ in Theme.mono } ?? Theme.dark
-        if let theme, theme != "dark" {
-            if theme == "mono" { chosen = .mono } else {
-                guard let path = folders.map({ "\($0)/\(theme).toml" }).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-                    throw fail("no theme '\(theme)' (looked in \(folders.joined(separator: ", ")))")
-                }
-                do { chosen = try Theme.load(path: path) } catch { throw fail("\(error)") }
+        // A theme named on the command line must load; one from config.toml falls back to the default with a notice.
+        if let name = theme ?? (ProcessInfo.processInfo.environment["NO_COLOR"] == nil ? catalog.config.theme : nil) {
+            do { chosen = try ThemeCatalog.load(name, folders: folders) } catch {
+                if theme != nil { throw fail("\(error)") }
+                notices.append("\(Configuration.defaultPath()): theme: \(error)")
             }
         }
         if let image, !FileManager.default.fileExists(atPath: image) { throw fail("\(image): no such file") }
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw fail("the app needs a terminal; for scripts use `glimpse ask`")
         }
-        let controller = await AppController(models: found, initialModel: initial, theme: chosen, themeFolders: folders, mouse: !noMouse)
+        let controller = await AppController(models: found, initialModel: initial, theme: chosen, themeFolders: folders, mouse: !noMouse,
+                                             keyMap: catalog.config.keyMap, notices: notices)
         await controller.run(attaching: image)
     }
 }
@@ -48,5 +51,14 @@ enum ThemeCatalog {
         let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("themes").path
         return [config, checkout]
+    }
+
+    static func load(_ name: String, folders: [String]) throws -> Theme {
+        if name == "dark" { return .dark }
+        if name == "mono" { return .mono }
+        guard let path = folders.map({ "\($0)/\(name).toml" }).first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw CatalogError("no theme '\(name)' (looked in \(folders.joined(separator: ", ")))")
+        }
+        return try Theme.load(path: path)
     }
 }

@@ -19,10 +19,13 @@ final class AppController {
     private var generationTask: Task<Void, Never>?
     private let themeFolders: [String]
 
-    init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String], mouse: Bool = true) {
+    init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String], mouse: Bool = true,
+         keyMap: KeyMap = KeyMap(), notices: [String] = []) {
         backend = TerminalBackend(mouse: mouse)
         let size = backend.size
         state = AppState(width: size.width, height: size.height, theme: theme, models: models)
+        state.keyMap = keyMap
+        for notice in notices { _ = state.update(.notice(notice)) }
         engine = Engine(threads: ProcessInfo.processInfo.activeProcessorCount)
         self.themeFolders = themeFolders
         if let i = initialModel { perform(state.chooseModelEffects(i)) }
@@ -77,7 +80,8 @@ final class AppController {
         apply(.modelLoading(entry.name))
         Task {
             do {
-                try await engine.load(path: entry.path, mmproj: entry.mmproj, contextSize: 4096)
+                try await engine.load(path: entry.path, mmproj: entry.mmproj,
+                                      template: entry.template.flatMap(ChatTemplate.init(rawValue:)), contextSize: 4096)
                 apply(.modelReady(entry.name))
             } catch {
                 apply(.modelFailed("\(error)"))

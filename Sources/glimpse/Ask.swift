@@ -13,6 +13,8 @@ struct Ask: AsyncParsableCommand {
     var model: String?
     @Option(help: "Vision projector (mmproj) GGUF file (default: NAME-mmproj.gguf beside the model).")
     var mmproj: String?
+    @Option(help: "Ask several models the same thing: names or paths, comma-separated (e.g. shapes,llava).")
+    var compare: String?
     @Option(help: "An image to ask about (repeatable; JPEG or PNG).")
     var image: [String] = []
     @Option(help: "Answer every line {\"id\", \"image\", \"prompt\"} of a JSON-lines file; one JSON line per answer.")
@@ -45,25 +47,48 @@ struct Ask: AsyncParsableCommand {
         if !RawArguments.allValidUTF8 { throw fail("the arguments are not valid UTF-8") }
         if batch == nil && prompt == nil { throw fail("give a prompt (or --batch FILE)") }
         if batch != nil && (prompt != nil || !image.isEmpty) { throw fail("--batch takes prompts and images from its file") }
+        if compare != nil && model != nil { throw fail("--compare names the models; leave out --model") }
+        if compare != nil && mmproj != nil { throw fail("--compare takes each model's own mmproj; leave out --mmproj") }
     }
 
     func run() async throws {
+        let catalog = ModelCatalog.current()
+        for problem in catalog.config.problems { FileHandle.standardError.write(Data("glimpse: warning: \(problem)\n".utf8)) }
+        let names: [String?] = compare.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? [model]
+        let entries: [ModelEntry]
+        do { entries = try names.map { name in try catalog.resolve(name) } } catch { throw fail("\(error)") }
+        let images: [RGBImage]
+        do { images = try loadImages(image) } catch { throw fail("\(error)") }
+        if compare != nil, !images.isEmpty, let blind = entries.first(where: { $0.mmproj == nil }) {
+            throw fail("\(blind.name) cannot see images: \(blind.path) has no \(blind.name)-mmproj.gguf beside it")
+        }
+        for (i, entry) in entries.enumerated() {
+            if entries.count > 1 && !json {
+                FileHandle.standardOutput.write(Data("\(i == 0 ? "" : "\n")== \(entry.name) ==\n".utf8))
+            }
+            let engine = try await loaded(entry, needsVision: !images.isEmpty)
+            if let batch { try await runBatch(engine, file: batch); continue }
+            try await ask(engine, images: images, model: entries.count > 1 ? entry.name : nil)
+        }
+    }
+
+    /// An engine with `entry` loaded (its mmproj from --mmproj, else the one paired with the file).
+    func loaded(_ entry: ModelEntry, needsVision: Bool) async throws -> Engine {
         let engine = Engine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
-        let entry: ModelEntry
-        do { entry = try ModelCatalog.resolve(model) } catch { throw fail("\(error)") }
-        let projector = mmproj ?? entry.mmproj
-        if !image.isEmpty && projector == nil {
+        let projector = compare == nil ? mmproj ?? entry.mmproj : entry.mmproj
+        if needsVision && projector == nil {
             throw fail("--image needs a vision projector: \(entry.path) has no \(entry.name)-mmproj.gguf beside it; add --mmproj FILE")
         }
+        let chosenTemplate = template.flatMap(ChatTemplate.init(rawValue:)) ?? entry.template.flatMap(ChatTemplate.init(rawValue:))
         do {
-            try await engine.load(path: entry.path, mmproj: projector, template: template.flatMap(ChatTemplate.init(rawValue:)),
-                                  contextSize: ctxSize)
+            try await engine.load(path: entry.path, mmproj: projector, template: chosenTemplate, contextSize: ctxSize)
         } catch {
             throw fail("\(error)")
         }
-        if let batch { return try await runBatch(engine, file: batch) }
-        let images: [RGBImage]
-        do { images = try loadImages(image) } catch { throw fail("\(error)") }
+        return engine
+    }
+
+    func ask(_ engine: Engine, images: [RGBImage], model: String?) async throws {
         let request = makeRequest(prompt ?? "", images: images)
         if verbosePrompt, let lm = await engine.loadedModel {
             let ids = try await engine.promptTokens(for: request)
@@ -73,9 +98,11 @@ struct Ask: AsyncParsableCommand {
         do {
             let (text, reason, stats) = try await answer(engine, request, stream: !json)
             if json {
-                print(AnswerRecord(text: text, reason: reason, stats: stats, image: images.first).json)
+                var record = AnswerRecord(text: text, reason: reason, stats: stats, image: images.first)
+                record.model = model
+                print(record.json)
             } else {
-                print("")
+                FileHandle.standardOutput.write(Data("\n".utf8))
             }
         } catch {
             throw fail("\(error)")

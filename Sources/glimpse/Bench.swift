@@ -34,7 +34,7 @@ struct Bench: ParsableCommand {
         BLAS.useSingleThread()
         if let mmproj { return try benchImageEncoder(mmproj, pool: pool, threads: threads) }
         let lm: LanguageModel
-        do { lm = try LanguageModel(path: try ModelCatalog.resolve(model).path, pool: pool) } catch { throw fail("\(error)") }
+        do { lm = try LanguageModel(path: try ModelCatalog.current().resolve(model).path, pool: pool) } catch { throw fail("\(error)") }
         lm.file.adviseWillNeed()
         let decoder = lm.decoder
         let cache = decoder.makeCache(capacity: nPrompt + nGen + 1)
@@ -74,7 +74,7 @@ struct Bench: ParsableCommand {
             print(String(format: "{\"pp_tokens_per_second\": %.2f, \"tg_tokens_per_second\": %.2f, \"threads\": %d}",
                          ppMean, tgMean, threads))
         } else {
-            let name = (try ModelCatalog.resolve(model).path).split(separator: "/").last.map(String.init) ?? ""
+            let name = (try ModelCatalog.current().resolve(model).path).split(separator: "/").last.map(String.init) ?? ""
             print("| model | threads | test | t/s |")
             print("| --- | ---: | --- | ---: |")
             if nPrompt > 0 { print(String(format: "| %@ | %d | pp%d | %.2f |", name, threads, nPrompt, ppMean)) }

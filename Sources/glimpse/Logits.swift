@@ -22,7 +22,7 @@ struct Logits: ParsableCommand {
         let pool = ThreadPool(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         BLAS.useSingleThread()
         let lm: LanguageModel
-        do { lm = try LanguageModel(path: try ModelCatalog.resolve(model).path, pool: pool) } catch { throw fail("\(error)") }
+        do { lm = try LanguageModel(path: try ModelCatalog.current().resolve(model).path, pool: pool) } catch { throw fail("\(error)") }
         let ids = lm.tokenizer.encode(text)
         let cache = lm.decoder.makeCache(capacity: ids.count + 1)
         var logits = [Float](repeating: 0, count: lm.vocabularySize)

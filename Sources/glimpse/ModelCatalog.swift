@@ -1,13 +1,21 @@
 import Foundation
+import GGUF
 import UI
 
-/// Where models come from: the built-in `shapes` model shipped in the checkout's `models/`, the models folder
-/// (each `X.gguf` paired with `X-mmproj.gguf` when present), and names or paths given by the user.
-enum ModelCatalog {
+/// Where models come from: the built-in `shapes` model shipped in the checkout's `models/`, the named models of
+/// config.toml, the models folder (each `X.gguf` paired with `X-mmproj.gguf` when present), and names or paths
+/// given by the user.
+struct ModelCatalog {
     static let builtInName = "shapes"
+    let config: Configuration
 
-    static var folder: String {
-        ProcessInfo.processInfo.environment["GLIMPSE_MODELS"]
+    /// The catalog of the user's configuration file (problems in it are in `config.problems`).
+    static func current() -> ModelCatalog {
+        ModelCatalog(config: Configuration.load(path: Configuration.defaultPath()))
+    }
+
+    var folder: String {
+        ProcessInfo.processInfo.environment["GLIMPSE_MODELS"] ?? config.modelsFolder
             ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.cache/glimpse/models"
     }
 
@@ -41,36 +49,69 @@ enum ModelCatalog {
         return FileManager.default.fileExists(atPath: candidate) ? candidate : nil
     }
 
-    /// A model by name (`shapes`, or a file in the models folder without `.gguf`) or by path.
-    static func resolve(_ nameOrPath: String?) throws -> ModelEntry {
-        let wanted = nameOrPath ?? ProcessInfo.processInfo.environment["GLIMPSE_MODEL"] ?? builtInName
-        if wanted == builtInName {
-            guard let builtIn else {
+    /// The model named on the command line, else config.toml's default_model, else $GLIMPSE_MODEL, else `shapes`.
+    func resolve(_ nameOrPath: String?) throws -> ModelEntry {
+        let wanted = nameOrPath ?? config.defaultModel ?? ProcessInfo.processInfo.environment["GLIMPSE_MODEL"] ?? Self.builtInName
+        if let named = config.models.first(where: { $0.name == wanted }) {
+            var e = named
+            if e.mmproj == nil { e.mmproj = Self.mmproj(for: e.path) }
+            return e
+        }
+        if wanted == Self.builtInName {
+            guard let builtIn = Self.builtIn else {
                 throw CatalogError("the built-in model 'shapes' is missing: models/shapes.gguf was not found next to the program "
                                    + "(set GLIMPSE_BUILTIN_MODELS to the folder holding it)")
             }
             return builtIn
         }
         let fm = FileManager.default
-        if fm.fileExists(atPath: wanted) {
-            return entry(name: ((wanted as NSString).lastPathComponent as NSString).deletingPathExtension, path: wanted)
+        let path = (wanted as NSString).expandingTildeInPath
+        if fm.fileExists(atPath: path) {
+            return Self.entry(name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension, path: path)
         }
         let inFolder = "\(folder)/\(wanted).gguf"
-        if !wanted.contains("/"), fm.fileExists(atPath: inFolder) { return entry(name: wanted, path: inFolder) }
+        if !wanted.contains("/"), fm.fileExists(atPath: inFolder) { return Self.entry(name: wanted, path: inFolder) }
         throw CatalogError("\(wanted): no such model file, and no model of that name (known: \(discover(extra: []).map(\.name).joined(separator: ", ")))")
     }
 
-    /// The built-in model, then the models folder, then `extra` (names or paths) first of all.
-    static func discover(extra: [String]) -> [ModelEntry] {
-        var entries = extra.map { (try? resolve($0)) ?? entry(name: ($0 as NSString).lastPathComponent, path: $0) }
-        if let builtIn, !entries.contains(where: { $0.path == builtIn.path }) { entries.append(builtIn) }
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-        for file in files where file.hasSuffix(".gguf") && !file.contains("mmproj") {
-            let path = "\(folder)/\(file)"
-            if entries.contains(where: { $0.path == path }) { continue }
-            entries.append(entry(name: (file as NSString).deletingPathExtension, path: path))
+    /// `extra` (names or paths) first, then the built-in model, the configured models and the models folder.
+    func discover(extra: [String]) -> [ModelEntry] {
+        var entries = extra.map { (try? resolve($0)) ?? Self.entry(name: ($0 as NSString).lastPathComponent, path: $0) }
+        func add(_ e: ModelEntry) {
+            if !entries.contains(where: { $0.name == e.name || ($0.path == e.path && $0.settings == e.settings) }) { entries.append(e) }
         }
+        if let builtIn = Self.builtIn { add(builtIn) }
+        for named in config.models { add((try? resolve(named.name)) ?? named) }
+        for file in folderFiles().usable { add(Self.entry(name: (file as NSString).deletingPathExtension, path: "\(folder)/\(file)")) }
         return entries
+    }
+
+    /// The models folder's `.gguf` files: those offered, and the others with the reason they are not.
+    func folderFiles() -> (usable: [String], skipped: [(file: String, reason: String)]) {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+        var usable: [String] = [], skipped: [(String, String)] = []
+        for file in files {
+            let path = "\(folder)/\(file)"
+            guard file.hasSuffix(".gguf") else {
+                if !file.hasPrefix(".") { skipped.append((file, "not a .gguf file")) }
+                continue
+            }
+            do {
+                let f = try GGUFFile(path: path)
+                let arch = f["general.architecture"]?.string ?? "none"
+                if arch == "clip" {
+                    let owner = String(file.dropLast("-mmproj.gguf".count)) + ".gguf"
+                    if !file.hasSuffix("-mmproj.gguf") || !files.contains(owner) {
+                        skipped.append((file, "a vision projector with no language model beside it (name it MODEL-mmproj.gguf next to MODEL.gguf)"))
+                    }
+                    continue
+                }
+                usable.append(file)
+            } catch {
+                skipped.append((file, "\(error)"))
+            }
+        }
+        return (usable, skipped)
     }
 }
 

@@ -19,7 +19,7 @@ struct Tokenize: ParsableCommand {
 
     func run() throws {
         let tokenizer: Tokenizer
-        do { tokenizer = try Tokenizer(file: GGUFFile(path: try ModelCatalog.resolve(model).path)) } catch { throw fail("\(error)") }
+        do { tokenizer = try Tokenizer(file: GGUFFile(path: try ModelCatalog.current().resolve(model).path)) } catch { throw fail("\(error)") }
         let ids = tokenizer.encode(text, addSpecial: !noSpecial, parseSpecial: !noParseSpecial)
         if idsOnly {
             print("[" + ids.map(String.init).joined(separator: ", ") + "]")

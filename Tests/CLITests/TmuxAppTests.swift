@@ -1,9 +1,10 @@
 import Foundation
 import XCTest
 
-/// The terminal app end to end under tmux, on the MiniGPT-v2 test checkpoint (random weights, real shapes):
-/// start with an image, ask in every task mode, resize mid-answer, stop with Esc, quit, and check that the
-/// terminal settings are restored. It waits for the screen to show each expected state; it never sleeps blindly.
+/// The terminal app end to end under tmux, on the built-in `shapes` model and a sample scene: start with the
+/// image, ask in every task mode and check the answers and the boxes drawn on the preview, resize mid-answer,
+/// stop with Esc, quit, and check that the terminal settings are restored. It waits for the screen to show each
+/// expected state; it never sleeps blindly.
 final class TmuxAppTests: XCTestCase {
     let session = "glimpse-e2e-\(getpid())"
     let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-e2e-\(getpid())")
@@ -55,36 +56,70 @@ final class TmuxAppTests: XCTestCase {
         try? FileManager.default.removeItem(at: tmp)
     }
 
+    /// The lines of the last answer in the conversation pane (left of the image pane's border).
+    func lastAnswer(_ screen: String) -> String {
+        let lines = screen.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            String(line.split(separator: "│", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        }
+        guard let start = lines.lastIndex(where: { $0.hasPrefix(" Model") }) else { return "" }
+        return lines[(start + 1)...].prefix { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+    }
+
     func testChatAboutAnImageInEveryTaskMode() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
-        let m = BadInputTests.models
+        let image = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("examples/three-shapes.png").path
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        let before = tmp.appendingPathComponent("stty-before").path, after = tmp.appendingPathComponent("stty-after").path
+        // No --model: the app opens on the built-in model (the models folder is empty).
+        let command = "stty -g > \(before); TERM=xterm-256color GLIMPSE_MODELS=\(tmp.path) \(BadInputTests.binary) " +
+            "\(image); echo EXITED $?; stty -g > \(after); sleep 60"
+        startSession(command)
+
+        waitFor("the model") { $0.contains("shapes is ready") }
+        waitFor("the image") { $0.contains("three-shapes.png 512x512") }
+        type("/set temperature 0")
+        key("Enter")
+        // (task, instruction, what the answer must hold, what the preview must show). The scene: a large red circle
+        // at the top left, a small blue star in the centre, a small green cross at the bottom right.
+        let asks: [(String, String, [String], [String])] = [
+            ("vqa", "what color is the star?", ["blue"], []),
+            ("caption", "briefly describe the image", ["large red circle", "small blue star", "small green cross"], []),
+            ("grounding", "describe this image in detail", ["large red circle", "small blue star", "small green cross"], ["┌1", "┌2", "┌3"]),
+            ("refer", "the green cross", ["[box 1]"], ["┌1"]),
+            ("detection", "stars", ["stars [box 1]"], ["┌1"]),
+            ("identify", "what is this {<8><10><40><42>}", ["large red circle"], ["┌1"]),
+            ("chat", "describe the image", ["3 objects", "large red circle"], []),
+        ]
+        for (task, instruction, answer, preview) in asks {
+            type("/task \(task)")
+            key("Enter")
+            key("C-u")
+            type(instruction)
+            key("Enter")
+            let asked = task == "chat" ? instruction : "[\(task)] \(instruction)"
+            let s = waitFor("the \(task) answer") { s in
+                s.contains(asked) && s.contains("Enter sends") && answer.allSatisfy { self.lastAnswer(s).contains($0) }
+            }
+            for mark in preview { XCTAssertTrue(s.contains(mark), "\(task): \(mark) on the preview:\n\(s)") }
+        }
+        quitAndCheckTerminal(before: before, after: after)
+    }
+
+    /// Resize while an answer streams, stop it with Esc, shrink below the minimum and back. On the random-weight
+    /// MiniGPT-v2 test checkpoint, whose answers run to the token limit (the built-in model answers too fast).
+    func testResizeAndStopMidAnswer() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
         let image = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/images/baseline.jpg").path
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
         let before = tmp.appendingPathComponent("stty-before").path, after = tmp.appendingPathComponent("stty-after").path
         let command = "stty -g > \(before); TERM=xterm-256color GLIMPSE_MODELS=\(tmp.path) \(BadInputTests.binary) " +
-            "--model \(m)/test-minigptv2.gguf \(image); echo EXITED $?; stty -g > \(after); sleep 60"
+            "--model \(BadInputTests.models)/test-minigptv2.gguf \(image); echo EXITED $?; stty -g > \(after); sleep 60"
         startSession(command)
-
         waitFor("the model") { $0.contains("test-minigptv2 is ready") }
         waitFor("the image") { $0.contains("baseline.jpg 37x23") }
-        type("/set max-tokens 6")
-        key("Enter")
-        for task in ["vqa", "caption", "grounding", "refer", "detection", "identify"] {
-            type("/task \(task)")
-            key("Enter")
-            key("C-u")
-            type("what is this \(task)?")
-            key("Enter")
-            // Sent (the input line is empty again), answered (6 tokens) and finished (Enter sends).
-            waitFor("the \(task) answer") { s in
-                let lines = s.split(separator: "\n", omittingEmptySubsequences: false)
-                let inputLine = lines.count >= 3 ? lines[lines.count - 3] : ""
-                return !inputLine.contains("what is this") && s.contains("[\(task)] what is this \(task)?")
-                    && s.contains("gen 6") && s.contains("Enter sends")
-            }
-        }
-        // Resize while an answer streams, then stop it.
         type("/set max-tokens 400")
         key("Enter")
         type("tell me everything")
@@ -98,10 +133,14 @@ final class TmuxAppTests: XCTestCase {
         waitFor("the too-small notice") { $0.contains("at least 80x24") }
         _ = tmux("resize-window", "-t", session, "-x", "100", "-y", "30")
         waitFor("the layout back") { $0.contains("Enter sends") }
+        quitAndCheckTerminal(before: before, after: after)
+    }
+
+    func quitAndCheckTerminal(before: String, after: String, file: StaticString = #filePath, line: UInt = #line) {
         key("C-c")
-        waitFor("the exit") { $0.contains("EXITED 0") }
-        waitFor("stty") { _ in FileManager.default.fileExists(atPath: after) }
-        XCTAssertEqual(try String(contentsOfFile: before, encoding: .utf8), try String(contentsOfFile: after, encoding: .utf8),
-                       "terminal settings restored")
+        waitFor("the exit", file: file, line: line) { $0.contains("EXITED 0") }
+        waitFor("stty", file: file, line: line) { _ in FileManager.default.fileExists(atPath: after) }
+        XCTAssertEqual(try? String(contentsOfFile: before, encoding: .utf8), try? String(contentsOfFile: after, encoding: .utf8),
+                       "terminal settings restored", file: file, line: line)
     }
 }

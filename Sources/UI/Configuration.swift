@@ -1,0 +1,158 @@
+import Foundation
+import Tasks
+import TOMLKit
+
+/// `config.toml` ($XDG_CONFIG_HOME/glimpse, else ~/.config/glimpse):
+///
+///     default_model = "shapes"          # a name below, "shapes", or a path
+///     theme = "dark"
+///     models_folder = "~/models"        # scanned for X.gguf (+ X-mmproj.gguf)
+///
+///     [models.llava]                    # one table per named model
+///     path = "~/models/llava-v1.5-7b-q4_k.gguf"
+///     mmproj = "~/models/llava-v1.5-7b-mmproj-f16.gguf"
+///     template = "vicuna"               # optional; default: from the file
+///     task = "grounding"                # optional default task mode
+///     temperature = 0.2                 # optional sampling: temperature, top_p, top_k, max_tokens, seed, system
+///
+///     [keys]                            # action = "key": ctrl-x, alt-x, f1..f12, esc, tab, shift-tab, or a character
+///     regenerate = "f5"
+///
+/// Loading never fails: each problem is reported as "FILE:LINE: problem" and the rest still applies, so a typo
+/// cannot keep the app from starting.
+public struct Configuration: Sendable, Equatable {
+    public var defaultModel: String?
+    public var theme: String?
+    public var modelsFolder: String?
+    public var models: [ModelEntry] = []
+    public var keyMap = KeyMap()
+    public var problems: [String] = []
+
+    public init() {}
+
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.path + "/.config"
+        return base + "/glimpse/config.toml"
+    }
+
+    /// The configuration at `path`; a missing file is an empty configuration.
+    public static func load(path: String) -> Configuration {
+        guard FileManager.default.fileExists(atPath: path) else { return Configuration() }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            var c = Configuration()
+            c.problems = ["\(path): cannot be read as UTF-8 text"]
+            return c
+        }
+        return parse(text, source: path)
+    }
+
+    public static func parse(_ text: String, source: String) -> Configuration {
+        var c = Configuration()
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
+            c.problems.append("\(source):\(e.source.begin.line): \(e.description) (the configuration is ignored)")
+            return c
+        } catch {
+            c.problems.append("\(source): \(error)")
+            return c
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        func line(of key: String, in section: String?) -> Int {
+            var inSection = section == nil
+            for (i, l) in lines.enumerated() {
+                let t = l.trimmingCharacters(in: .whitespaces)
+                if t.hasPrefix("[") { inSection = section.map { t.hasPrefix("[\($0)]") } ?? false; continue }
+                if inSection, t.hasPrefix(key), t.dropFirst(key.count).trimmingCharacters(in: .whitespaces).hasPrefix("=") { return i + 1 }
+            }
+            return 0
+        }
+        func problem(_ key: String, _ section: String?, _ text: String) {
+            c.problems.append("\(source):\(line(of: key, in: section)): \(text)")
+        }
+        func string(_ t: TOMLTable, _ key: String, _ section: String?) -> String? {
+            guard let v = t[key] else { return nil }
+            guard let s = v.string else { problem(key, section, "\(key) must be a string"); return nil }
+            return s
+        }
+        for key in table.keys {
+            switch key {
+            case "default_model": c.defaultModel = string(table, key, nil)
+            case "theme": c.theme = string(table, key, nil)
+            case "models_folder": c.modelsFolder = string(table, key, nil).map(expandTilde)
+            case "models":
+                guard let models = table[key]?.table else { problem(key, nil, "models must be tables: [models.NAME]"); continue }
+                for name in models.keys.sorted() {
+                    let section = "models.\(name)"
+                    guard let m = models[name]?.table else { problem(name, "models", "models.\(name) must be a table"); continue }
+                    if let entry = modelEntry(name, m, section: section, problem: problem, string: string) { c.models.append(entry) }
+                }
+            case "keys":
+                guard let keys = table[key]?.table else { problem(key, nil, "keys must be a table: [keys]"); continue }
+                for name in keys.keys.sorted() {
+                    guard let action = Action(rawValue: name) else {
+                        problem(name, "keys", "unknown action '\(name)' (\(Action.allCases.map(\.rawValue).joined(separator: ", ")))")
+                        continue
+                    }
+                    guard let spec = string(keys, name, "keys") else { continue }
+                    guard let k = KeyMap.key(named: spec) else {
+                        problem(name, "keys", "'\(spec)' is not a key (ctrl-x, alt-x, f1..f12, esc, tab, shift-tab, or one character)")
+                        continue
+                    }
+                    c.keyMap.overrides[k] = action
+                }
+            default:
+                problem(key, nil, "unknown setting '\(key)' (default_model, theme, models_folder, [models.NAME], [keys])")
+            }
+        }
+        return c
+    }
+
+    static func modelEntry(_ name: String, _ m: TOMLTable, section: String, problem: (String, String?, String) -> Void,
+                           string: (TOMLTable, String, String?) -> String?) -> ModelEntry? {
+        guard let path = string(m, "path", section) else {
+            problem(name, "models", "models.\(name) needs a path")
+            return nil
+        }
+        var entry = ModelEntry(name: name, path: expandTilde(path))
+        var settings = SessionSettings()
+        var changed = false
+        func number(_ key: String) -> Double? {
+            guard let v = m[key] else { return nil }
+            if let d = v.double { return d }
+            if let i = v.int { return Double(i) }
+            problem(key, section, "\(key) must be a number")
+            return nil
+        }
+        for key in m.keys {
+            switch key {
+            case "path": break
+            case "mmproj": entry.mmproj = string(m, key, section).map(expandTilde)
+            case "template": entry.template = string(m, key, section)
+            case "task":
+                guard let t = string(m, key, section) else { continue }
+                if let mode = TaskMode(rawValue: t.lowercased()) { entry.task = mode } else {
+                    problem(key, section, "unknown task '\(t)' (\(TaskMode.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+            case "temperature":
+                if let v = number(key) { if v >= 0 && v <= 5 { settings.temperature = Float(v); changed = true } else { problem(key, section, "temperature must be from 0 to 5") } }
+            case "top_p":
+                if let v = number(key) { if v > 0 && v <= 1 { settings.topP = Float(v); changed = true } else { problem(key, section, "top_p must be above 0 and at most 1") } }
+            case "top_k":
+                if let v = number(key) { if v >= 0, v == v.rounded() { settings.topK = Int(v); changed = true } else { problem(key, section, "top_k must be a whole number, 0 or more") } }
+            case "max_tokens":
+                if let v = number(key) { if v >= 1, v == v.rounded() { settings.maxTokens = Int(v); changed = true } else { problem(key, section, "max_tokens must be a whole number from 1") } }
+            case "seed":
+                if let v = number(key) { if v >= 0, v == v.rounded() { settings.seed = UInt64(v); changed = true } else { problem(key, section, "seed must be a whole number, 0 or more") } }
+            case "system":
+                if let v = string(m, key, section) { settings.systemPrompt = v; changed = true }
+            default:
+                problem(key, section, "unknown model setting '\(key)' (path, mmproj, template, task, temperature, top_p, top_k, max_tokens, seed, system)")
+            }
+        }
+        if changed { entry.settings = settings }
+        return entry
+    }
+
+    static func expandTilde(_ path: String) -> String { (path as NSString).expandingTildeInPath }
+}

@@ -1,0 +1,102 @@
+import Tasks
+import UI
+import XCTest
+
+final class ConfigurationTests: XCTestCase {
+    func testAFullConfiguration() {
+        let c = Configuration.parse("""
+            default_model = "llava"
+            theme = "light"
+            models_folder = "/srv/models"
+
+            [models.llava]
+            path = "/srv/llava.gguf"
+            mmproj = "/srv/llava-mmproj.gguf"
+            template = "vicuna"
+            task = "grounding"
+            temperature = 0
+            top_k = 20
+            system = "be brief"
+
+            [models.plain]
+            path = "/srv/plain.gguf"
+
+            [keys]
+            regenerate = "f5"
+            help = "ctrl-g"
+            """, source: "config.toml")
+        XCTAssertEqual(c.problems, [])
+        XCTAssertEqual(c.defaultModel, "llava")
+        XCTAssertEqual(c.theme, "light")
+        XCTAssertEqual(c.modelsFolder, "/srv/models")
+        XCTAssertEqual(c.models.map(\.name), ["llava", "plain"])
+        let llava = c.models[0]
+        XCTAssertEqual(llava.mmproj, "/srv/llava-mmproj.gguf")
+        XCTAssertEqual(llava.template, "vicuna")
+        XCTAssertEqual(llava.task, .grounding)
+        XCTAssertEqual(llava.settings?.temperature, 0)
+        XCTAssertEqual(llava.settings?.topK, 20)
+        XCTAssertEqual(llava.settings?.systemPrompt, "be brief")
+        XCTAssertNil(c.models[1].settings, "no sampling settings: the session's stay")
+        XCTAssertEqual(c.keyMap.overrides, [.function(5): .regenerate, .ctrl("g"): .help])
+    }
+
+    func testEveryProblemNamesTheLineAndTheRestStillApplies() {
+        let c = Configuration.parse("""
+            theme = "dark"
+            colour = 3
+
+            [models.a]
+            path = "/a.gguf"
+            temperature = "hot"
+            task = "dance"
+            flavour = 1
+
+            [models.b]
+            mmproj = "/b-mmproj.gguf"
+
+            [keys]
+            fly = "ctrl-x"
+            help = "ctrl-shift-q"
+            """, source: "cfg.toml")
+        XCTAssertEqual(c.theme, "dark")
+        XCTAssertEqual(c.models.map(\.name), ["a"], "a model without a path is skipped, the other kept")
+        let expected = ["cfg.toml:2: unknown setting 'colour'", "cfg.toml:6: temperature must be a number", "cfg.toml:7: unknown task 'dance'",
+                        "cfg.toml:8: unknown model setting 'flavour'", "models.b needs a path", "cfg.toml:14: unknown action 'fly'",
+                        "cfg.toml:15: 'ctrl-shift-q' is not a key"]
+        for e in expected { XCTAssertTrue(c.problems.contains { $0.contains(e) }, "\(e) in \(c.problems)") }
+        XCTAssertEqual(c.problems.count, expected.count, "\(c.problems)")
+    }
+
+    func testASyntaxErrorIsReportedWithItsLine() {
+        let c = Configuration.parse("theme = \"dark\"\n[models.a\npath = 1\n", source: "cfg.toml")
+        XCTAssertEqual(c.problems.count, 1)
+        XCTAssertTrue(c.problems[0].hasPrefix("cfg.toml:2:"), c.problems[0])
+        XCTAssertNil(c.theme, "a file that does not parse is ignored as a whole")
+    }
+
+    func testXDGConfigHomeIsHonoured() {
+        XCTAssertEqual(Configuration.defaultPath(environment: ["XDG_CONFIG_HOME": "/x"]), "/x/glimpse/config.toml")
+        XCTAssertTrue(Configuration.defaultPath(environment: [:]).hasSuffix("/.config/glimpse/config.toml"))
+    }
+
+    func testKeyOverridesAndPerModelSettingsReachTheApp() {
+        var settings = SessionSettings()
+        settings.temperature = 0
+        var s = AppState(width: 80, height: 24, models: [ModelEntry(name: "a", path: "/a"),
+                                                         ModelEntry(name: "b", path: "/b", task: .detection, settings: settings)])
+        s.keyMap = KeyMap(overrides: [.ctrl("g"): .help, .function(5): .taskPicker])
+        _ = s.update(.key(.ctrl("g")))
+        XCTAssertEqual(s.overlay, .help)
+        _ = s.update(.key(.escape))
+        _ = s.update(.key(.function(5)))
+        XCTAssertEqual(s.overlay, .taskPicker(0))
+        _ = s.update(.key(.escape))
+        _ = s.update(.key(.function(2)))
+        _ = s.update(.key(.down))
+        let effects = s.update(.key(.enter))
+        XCTAssertEqual(effects, [.loadModel(s.models[1])])
+        XCTAssertEqual(s.task, .detection)
+        XCTAssertEqual(s.settings.temperature, 0)
+    }
+}
