@@ -115,29 +115,44 @@ public enum ModelStatus: Sendable, Equatable {
     case failed(String)
 }
 
+/// One conversation pane: a checkpoint (or the same one with other settings or another task) and its answers.
+public struct Pane: Sendable, Equatable {
+    /// Stable across closing other panes (the app keeps one engine per pane id).
+    public var id: Int
+    public var selectedModel: Int?
+    public var modelStatus: ModelStatus = .none
+    public var task: TaskMode = .chat
+    public var settings = SessionSettings()
+    public var messages: [Message] = []
+    public var figures = GenerationFigures()
+    /// The running generation's id (late events of an older one are ignored).
+    public var generation: Int? = nil
+    /// The answer being streamed (notices may be appended after it while it streams).
+    public var streamingMessage: Int? = nil
+    /// Lines scrolled up from the bottom of the conversation.
+    public var scroll = 0
+    public init(id: Int) { self.id = id }
+    public var isGenerating: Bool { generation != nil }
+}
+
 /// Everything the screen shows; changed only by `update`.
 public struct AppState: Sendable, Equatable {
     public var width: Int
     public var height: Int
     public var theme: Theme
     public var models: [ModelEntry]
-    public var selectedModel: Int?
-    public var modelStatus: ModelStatus = .none
-    public var task: TaskMode = .chat
-    public var messages: [Message] = []
+    /// Side by side (stacked when narrow); at least one.
+    public var panes: [Pane] = [Pane(id: 0)]
+    public var focusedPane = 0
+    /// Whether a prompt goes to every pane (else to the focused one).
+    public var broadcast = true
+    /// Whether the focused pane takes the whole conversation area.
+    public var zoomed = false
     public var images: [ImageEntry] = []
     public var imageInView = 0
     public var input = LineEditor()
-    public var figures = GenerationFigures()
-    public var settings = SessionSettings()
     public var overlay: Overlay = .none
-    /// The running generation's id (late events of an older one are ignored).
-    public var generation: Int? = nil
     public var lastGeneration = 0
-    /// The answer being streamed (notices may be appended after it while it streams).
-    public var streamingMessage: Int? = nil
-    /// Lines scrolled up from the bottom of the conversation.
-    public var scroll = 0
     public var quitting = false
     public var keyMap = KeyMap()
 
@@ -148,9 +163,26 @@ public struct AppState: Sendable, Equatable {
         self.models = models
     }
 
-    public var isGenerating: Bool { generation != nil }
-    public var currentModel: ModelEntry? { selectedModel.map { models[$0] } }
+    // MARK: The focused pane
 
+    public var selectedModel: Int? { get { panes[focusedPane].selectedModel } set { panes[focusedPane].selectedModel = newValue } }
+    public var modelStatus: ModelStatus { get { panes[focusedPane].modelStatus } set { panes[focusedPane].modelStatus = newValue } }
+    public var task: TaskMode { get { panes[focusedPane].task } set { panes[focusedPane].task = newValue } }
+    public var settings: SessionSettings { get { panes[focusedPane].settings } set { panes[focusedPane].settings = newValue } }
+    public var messages: [Message] { get { panes[focusedPane].messages } set { panes[focusedPane].messages = newValue } }
+    public var figures: GenerationFigures { get { panes[focusedPane].figures } set { panes[focusedPane].figures = newValue } }
+    public var generation: Int? { get { panes[focusedPane].generation } set { panes[focusedPane].generation = newValue } }
+    public var streamingMessage: Int? { get { panes[focusedPane].streamingMessage } set { panes[focusedPane].streamingMessage = newValue } }
+    public var scroll: Int { get { panes[focusedPane].scroll } set { panes[focusedPane].scroll = newValue } }
+
+    /// Whether the panes a prompt would go to are still answering.
+    public var isGenerating: Bool { broadcast ? panes.contains { $0.isGenerating } : panes[focusedPane].isGenerating }
+    public var currentModel: ModelEntry? { selectedModel.map { models[$0] } }
+    public func model(of pane: Pane) -> ModelEntry? { pane.selectedModel.map { models[$0] } }
+    public func paneIndex(id: Int) -> Int? { panes.firstIndex { $0.id == id } }
+    public func paneIndex(generation g: Int) -> Int? { panes.firstIndex { $0.generation == g } }
+
+    public static let maximumPanes = 4
     /// Terminals smaller than this get a notice instead of the layout.
     public static let minimumSize = (width: 80, height: 24)
     public var isTooSmall: Bool { width < Self.minimumSize.width || height < Self.minimumSize.height }

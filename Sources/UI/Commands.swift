@@ -7,6 +7,8 @@ extension AppState {
         ("/task NAME", "chat, vqa, caption, grounding, refer, detection, identify"),
         ("/model NAME", "switch model (or F2 for the list)"),
         ("/clear", "start a new conversation"),
+        ("/split [MODEL]", "compare: a new pane with MODEL (F6 focus, F7 zoom, F4 to all / focused)"),
+        ("/close", "close the focused pane"),
         ("/theme NAME", "dark, light, high-contrast, mono, or a themes/*.toml name"),
         ("/set KEY VALUE", "temperature, top-p, top-k, max-tokens, seed, system"),
         ("/help", "keys and commands"),
@@ -34,6 +36,8 @@ extension AppState {
             }
             return chooseModel(i)
         case "clear": return newConversation()
+        case "split": return split(argument)
+        case "close": return closePane()
         case "theme":
             guard !argument.isEmpty else { return error("/theme needs a name") }
             return [.loadTheme(argument)]

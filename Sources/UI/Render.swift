@@ -11,7 +11,7 @@ extension AppState {
         }
         let layout = Layout(self)
         drawTopBar(&screen, layout.topBar)
-        for rect in layout.conversations { drawConversation(&screen, rect) }
+        for (rect, p) in zip(layout.conversations, layout.paneIndices) { drawConversation(&screen, rect, pane: p) }
         if let rect = layout.image { drawImage(&screen, rect) }
         drawInput(&screen, layout.input)
         drawStatus(&screen, layout.statusBar)
@@ -47,11 +47,16 @@ extension AppState {
         }
     }
 
+    /// The colour of box `i` of pane `p`: with one pane each box has its own; side by side, each pane has one.
+    func boxStyle(pane p: Int, box i: Int) -> Style {
+        theme.boxes[(panes.count > 1 ? p : i) % theme.boxes.count]
+    }
+
     /// Conversation lines (wrapped), with the style of each run: box phrases carry their box's colour.
-    func conversationLines(width: Int) -> [[(String, Style)]] {
+    func conversationLines(pane p: Int, width: Int) -> [[(String, Style)]] {
         var out: [[(String, Style)]] = []
         var boxIndex = 0
-        for m in messages {
+        for m in panes[p].messages {
             switch m.role {
             case .user:
                 out.append([("You", theme.user)])
@@ -63,11 +68,11 @@ extension AppState {
                 for seg in g.segments {
                     switch seg {
                     case .text(let t): runs.append((t, theme.assistant))
-                    case .phrase(let p, let boxes):
-                        runs.append((p, theme.boxes[boxIndex % theme.boxes.count]))
+                    case .phrase(let phrase, let boxes):
+                        runs.append((phrase, boxStyle(pane: p, box: boxIndex)))
                         boxIndex += boxes.count
                     case .box:
-                        runs.append(("[box \(boxIndex + 1)]", theme.boxes[boxIndex % theme.boxes.count]))
+                        runs.append(("[box \(boxLabel(pane: p, box: boxIndex))]", boxStyle(pane: p, box: boxIndex)))
                         boxIndex += 1
                     }
                 }
@@ -106,16 +111,35 @@ extension AppState {
         return lines
     }
 
-    func drawConversation(_ s: inout Screen, _ r: Rect) {
+    /// "3" with one pane, "B3" side by side.
+    func boxLabel(pane p: Int, box i: Int) -> String { (panes.count > 1 ? Self.paneLetter(p) : "") + "\(i + 1)" }
+
+    func drawConversation(_ s: inout Screen, _ r: Rect, pane p: Int) {
+        var r = r
+        if panes.count > 1 {
+            // A header per pane: letter, model, task and its own figures; the focused pane's stands out.
+            let pane = panes[p]
+            var head = " \(Self.paneLetter(p)) \(model(of: pane)?.name ?? "no model") · \(pane.task.title)"
+            if case .loading = pane.modelStatus { head += " · loading..." }
+            if pane.figures.generatedTokens > 0 {
+                head += String(format: " · %.1f tok/s · first %.0f ms", pane.figures.tokensPerSecond, pane.figures.timeToFirstTokenMs)
+            }
+            if pane.isGenerating { head += " · answering" }
+            let style = p == focusedPane ? theme.barActive : theme.bar
+            s.fill(Rect(x: r.x, y: r.y, width: r.width, height: 1), style: style)
+            s.put(head, x: r.x, y: r.y, style: style, limit: r.width - 1)
+            r = Rect(x: r.x, y: r.y + 1, width: r.width, height: r.height - 1)
+            if r.x > 0 { for y in r.y ..< r.maxY { s.put("│", x: r.x, y: y, style: theme.border) } }
+        }
         let inner = Rect(x: r.x + 1, y: r.y, width: r.width - 2, height: r.height)
-        var lines = conversationLines(width: inner.width)
+        var lines = conversationLines(pane: p, width: inner.width)
         // The welcome stays until the first question, above notices such as "model ready".
-        if !messages.contains(where: { $0.role == .user }) {
+        if panes.count == 1 && !panes[p].messages.contains(where: { $0.role == .user }) {
             lines = welcomeLines(width: inner.width) + lines
         }
         let visible = inner.height
         let maxScroll = max(0, lines.count - visible)
-        let first = max(0, lines.count - visible - min(scroll, maxScroll))
+        let first = max(0, lines.count - visible - min(panes[p].scroll, maxScroll))
         for (i, line) in lines[first ..< min(lines.count, first + visible)].enumerated() {
             var x = inner.x
             for (text, style) in line { x += s.put(text, x: x, y: inner.y + i, style: style, limit: inner.maxX - x) }
@@ -151,31 +175,53 @@ extension AppState {
         drawBoxes(&s, origin: (inner.x, inner.y), preview: p)
     }
 
-    /// Boxes of the last answer (or typed in an [identify] prompt being written), as outlines over the preview.
+    /// Boxes of each pane's last answer (and one typed in an [identify] prompt being written), as outlines
+    /// over the preview, labelled as in the conversation ("2", or "B2" side by side).
     func drawBoxes(_ s: inout Screen, origin: (Int, Int), preview p: PreviewCells) {
-        var boxes = (messages.last { $0.role == .assistant }.map { GroundedText(parsing: $0.text).boxes.map(\.box) }) ?? []
-        if TaskMode.leadingTag(of: input.string) == .identify || (task == .identify && !input.isEmpty) {
-            boxes += GroundedText(parsing: input.string).boxes.map(\.box)
+        var boxes: [(Box, String, Style)] = []
+        for k in panes.indices {
+            let last = panes[k].messages.last { $0.role == .assistant }
+            for (i, item) in (last.map { GroundedText(parsing: $0.text).boxes } ?? []).enumerated() as EnumeratedSequence<[(label: String, box: Box)]> {
+                boxes.append((item.box, boxLabel(pane: k, box: i), boxStyle(pane: k, box: i)))
+            }
         }
-        for (i, box) in boxes.enumerated() {
+        // The box an [identify] question asks about: while it is typed, and with its answer.
+        var asked: [Box] = []
+        if TaskMode.leadingTag(of: input.string) == .identify || (task == .identify && !input.isEmpty) {
+            asked = GroundedText(parsing: input.string).boxes.map(\.box)
+        } else if let question = messages.last(where: { $0.role == .user }), TaskMode.leadingTag(of: question.text) == .identify {
+            asked = GroundedText(parsing: question.text).boxes.map(\.box)
+        }
+        for box in asked { boxes.append((box, "?", theme.accent)) }
+        func mark(_ x: Int, _ y: Int, _ ch: String, _ color: Color) {
+            let sx = origin.0 + x, sy = origin.1 + y
+            guard sx >= 0, sy >= 0, sx < s.width, sy < s.height else { return }
+            var cell = s[sx, sy]
+            cell.text = ch
+            cell.continuation = false
+            cell.style.foreground = color
+            cell.style.bold = true
+            s[sx, sy] = cell
+        }
+        var corners: [(x1: Int, y1: Int, x2: Int, y2: Int)] = []
+        for (box, _, style) in boxes {
             let c = box.pixels(width: p.width, height: p.height)
             let x1 = min(c.x1, p.width - 1), x2 = min(max(c.x2 - 1, x1), p.width - 1)
             let y1 = min(c.y1, p.height - 1), y2 = min(max(c.y2 - 1, y1), p.height - 1)
-            let color = theme.boxes[i % theme.boxes.count].foreground
-            func mark(_ x: Int, _ y: Int, _ ch: String) {
-                let sx = origin.0 + x, sy = origin.1 + y
-                guard sx >= 0, sy >= 0, sx < s.width, sy < s.height else { return }
-                var cell = s[sx, sy]
-                cell.text = ch
-                cell.continuation = false
-                cell.style.foreground = color
-                cell.style.bold = true
-                s[sx, sy] = cell
-            }
-            for x in x1 ... x2 { mark(x, y1, "─"); mark(x, y2, "─") }
-            for y in y1 ... y2 { mark(x1, y, "│"); mark(x2, y, "│") }
-            mark(x1, y1, "┌"); mark(x2, y1, "┐"); mark(x1, y2, "└"); mark(x2, y2, "┘")
-            for (k, ch) in "\(i + 1)".enumerated() where x1 + 1 + k < x2 { mark(x1 + 1 + k, y1, String(ch)) }
+            let color = style.foreground
+            for x in x1 ... x2 { mark(x, y1, "─", color); mark(x, y2, "─", color) }
+            for y in y1 ... y2 { mark(x1, y, "│", color); mark(x2, y, "│", color) }
+            mark(x1, y1, "┌", color); mark(x2, y1, "┐", color); mark(x1, y2, "└", color); mark(x2, y2, "┘", color)
+            corners.append((x1, y1, x2, y2))
+        }
+        // Labels after every outline, so a box drawn later cannot hide one; when two boxes (two panes agreeing)
+        // share a corner, the later label moves to the bottom edge.
+        var taken = Set<Int>()
+        for ((_, label, style), c) in zip(boxes, corners) {
+            let span = { (y: Int) in (c.x1 ... c.x1 + label.count).map { y * p.width + $0 } }
+            let y = span(c.y1).contains(where: taken.contains) ? c.y2 : c.y1
+            taken.formUnion(span(y))
+            for (k, ch) in label.enumerated() where c.x1 + 1 + k < c.x2 { mark(c.x1 + 1 + k, y, String(ch), style.foreground) }
         }
     }
 
@@ -214,7 +260,8 @@ extension AppState {
             if f.imageEncodeMs > 0 { parts.append(String(format: "image %.0f ms", f.imageEncodeMs)) }
         }
         if case .loading(let n) = modelStatus { parts.append("loading \(n)...") }
-        if isGenerating { parts.append("answering...") }
+        if panes[focusedPane].isGenerating { parts.append("answering...") }
+        if panes.count > 1 { parts.append("pane \(Self.paneLetter(focusedPane)) of \(panes.count) · prompts to \(broadcast ? "all" : "this pane")") }
         s.put(" " + parts.joined(separator: "  │  "), x: r.x, y: r.y, style: theme.bar, limit: r.width)
     }
 
@@ -222,6 +269,7 @@ extension AppState {
         ("Enter", "send"), ("Alt-Enter", "new line"), ("Esc", "stop the answer"), ("Tab / Shift-Tab", "next / previous task"),
         ("F2 or Ctrl-O", "choose model"), ("F3 or Ctrl-T", "choose task"), ("Ctrl-R", "regenerate"),
         ("Ctrl-N", "new conversation"), ("Ctrl-L", "next image"), ("PgUp / PgDn", "scroll"),
+        ("F6 / F7 / F4", "next pane / zoom / prompts to all or one"),
         ("Up / Down", "history"), ("Ctrl-A/E/K/U/W, Alt-B/F", "edit"), ("Ctrl-C", "quit"),
     ]
 

@@ -42,6 +42,7 @@ public struct Rect: Sendable, Equatable {
     }
     public var maxX: Int { x + width }
     public var maxY: Int { y + height }
+    public func contains(x px: Int, y py: Int) -> Bool { px >= x && px < maxX && py >= y && py < maxY }
 }
 
 /// The in-memory screen every widget draws into. Tests assert on it; only the terminal backend copies it

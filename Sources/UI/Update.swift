@@ -5,9 +5,10 @@ import Tasks
 public enum AppEvent: Sendable, Equatable {
     case key(Key)
     case resize(width: Int, height: Int)
-    case modelLoading(String)
-    case modelReady(String)
-    case modelFailed(String)
+    /// A model loads, is ready, or failed, in the pane of this id.
+    case modelLoading(String, pane: Int = 0)
+    case modelReady(String, pane: Int = 0)
+    case modelFailed(String, pane: Int = 0)
     case token(generation: Int, text: String)
     case figures(generation: Int, GenerationFigures)
     case finished(generation: Int)
@@ -26,8 +27,14 @@ public enum AppEvent: Sendable, Equatable {
 public enum Effect: Sendable, Equatable {
     /// Answer the conversation so far (its last user message is the new prompt).
     case generate(generation: Int, messages: [Message], images: [String], settings: SessionSettings)
+    /// Stop every pane's answer.
     case stop
-    case loadModel(ModelEntry)
+    /// Stop the answer of the pane of this id.
+    case stopPane(Int)
+    /// Load a model into the pane of this id (its engine is made when needed).
+    case loadModel(ModelEntry, pane: Int = 0)
+    /// The pane of this id was closed: its engine can go.
+    case closePane(Int)
     case attachImage(path: String)
     /// Render the image in view for a pane of this many cells.
     case renderPreview(image: Int, width: Int, height: Int)
@@ -49,26 +56,29 @@ extension AppState {
             width = w
             height = h
             return previewRequest()
-        case .modelLoading(let name):
-            modelStatus = .loading(name)
-        case .modelReady(let name):
-            modelStatus = .ready
-            note("Model \(name) is ready.")
-        case .modelFailed(let message):
-            modelStatus = .failed(message)
-            messages.append(Message(.error, message))
+        case .modelLoading(let name, let id):
+            guard let p = paneIndex(id: id) else { return [] }
+            panes[p].modelStatus = .loading(name)
+        case .modelReady(let name, let id):
+            guard let p = paneIndex(id: id) else { return [] }
+            panes[p].modelStatus = .ready
+            panes[p].messages.append(Message(.notice, "Model \(name) is ready."))
+        case .modelFailed(let message, let id):
+            guard let p = paneIndex(id: id) else { return [] }
+            panes[p].modelStatus = .failed(message)
+            panes[p].messages.append(Message(.error, message))
         case .token(let g, let text):
-            guard g == generation, let i = streamingMessage, messages.indices.contains(i) else { return [] }
-            messages[i].text += text
+            guard let p = paneIndex(generation: g), let i = panes[p].streamingMessage, panes[p].messages.indices.contains(i) else { return [] }
+            panes[p].messages[i].text += text
         case .figures(let g, let f):
-            if g == generation || g == lastGeneration { figures = f }
+            if let p = paneIndex(generation: g) { panes[p].figures = f } else if g == lastGeneration { figures = f }
         case .finished(let g):
-            guard g == generation else { return [] }
-            endGeneration()
+            guard let p = paneIndex(generation: g) else { return [] }
+            endGeneration(p)
         case .failed(let g, let message):
-            guard g == generation else { return [] }
-            endGeneration()
-            messages.append(Message(.error, message))
+            guard let p = paneIndex(generation: g) else { return [] }
+            endGeneration(p)
+            panes[p].messages.append(Message(.error, message))
         case .imageAttached(let image):
             images.append(image)
             imageInView = images.count - 1
@@ -98,10 +108,21 @@ extension AppState {
 
     mutating func note(_ text: String) { messages.append(Message(.notice, text)) }
 
-    mutating func endGeneration() {
-        if let i = streamingMessage, messages.indices.contains(i) { messages[i].streaming = false }
-        streamingMessage = nil
-        generation = nil
+    mutating func endGeneration(_ p: Int) {
+        if let i = panes[p].streamingMessage, panes[p].messages.indices.contains(i) { panes[p].messages[i].streaming = false }
+        panes[p].streamingMessage = nil
+        panes[p].generation = nil
+    }
+
+    /// Stops the answers a prompt would go to (all panes when broadcasting, else the focused one).
+    mutating func stopAnswers() -> [Effect] {
+        let targets = broadcast ? Array(panes.indices) : [focusedPane]
+        var effects: [Effect] = []
+        for p in targets where panes[p].isGenerating {
+            effects.append(panes.count == 1 ? .stop : .stopPane(panes[p].id))
+            endGeneration(p)
+        }
+        return effects
     }
 
     func previewRequest() -> [Effect] {
@@ -182,7 +203,12 @@ extension AppState {
                 imageInView = (imageInView + 1) % images.count
                 return previewRequest()
             }
-        case .stop: if isGenerating { return [.stop] }
+        case .stop: return stopAnswers()
+        case .nextPane: focusedPane = (focusedPane + 1) % panes.count
+        case .zoom: zoomed = panes.count > 1 && !zoomed
+        case .broadcast:
+            broadcast.toggle()
+            note(broadcast ? "Prompts go to every pane." : "Prompts go to the focused pane only.")
         case .quit:
             quitting = true
             return [.quit]
@@ -207,8 +233,10 @@ extension AppState {
     /// A click on the top bar chooses a task or opens the model picker; elsewhere it closes an overlay.
     mutating func click(x: Int, y: Int) -> [Effect] {
         guard !isTooSmall else { return [] }
-        guard y == Layout(self).topBar.y, let target = topBarTarget(atColumn: x) else {
+        let layout = Layout(self)
+        guard y == layout.topBar.y, let target = topBarTarget(atColumn: x) else {
             overlay = .none
+            if let k = layout.conversations.firstIndex(where: { $0.contains(x: x, y: y) }) { focusedPane = layout.paneIndices[k] }
             return []
         }
         switch target {
@@ -221,20 +249,22 @@ extension AppState {
     }
 
     /// Switching the task pre-fills MiniGPT-v2's suggested instruction when the input is empty.
+    /// With prompts going to every pane the task follows for all of them; otherwise only the focused pane's changes.
     mutating func setTask(_ mode: TaskMode) {
-        task = mode
+        for p in broadcast ? Array(panes.indices) : [focusedPane] { panes[p].task = mode }
         if input.isEmpty && !mode.suggestedInstruction.isEmpty { input.set(mode.suggestedInstruction) }
     }
 
     mutating func chooseModel(_ i: Int) -> [Effect] {
         guard models.indices.contains(i) else { return [] }
-        selectedModel = i
-        modelStatus = .loading(models[i].name)
-        if let mode = models[i].task { task = mode }
-        if let chosen = models[i].settings { settings = chosen }
-        var effects: [Effect] = isGenerating ? [.stop] : []
-        endGeneration()
-        effects.append(.loadModel(models[i]))
+        let p = focusedPane
+        panes[p].selectedModel = i
+        panes[p].modelStatus = .loading(models[i].name)
+        if let mode = models[i].task { panes[p].task = mode }
+        if let chosen = models[i].settings { panes[p].settings = chosen }
+        var effects: [Effect] = panes[p].isGenerating ? [panes.count == 1 ? .stop : .stopPane(panes[p].id)] : []
+        endGeneration(p)
+        effects.append(.loadModel(models[i], pane: panes[p].id))
         return effects
     }
 
@@ -248,39 +278,54 @@ extension AppState {
             input.set(raw)
             return []
         }
-        guard modelStatus == .ready else {
+        let targets = (broadcast ? Array(panes.indices) : [focusedPane]).filter { panes[$0].modelStatus == .ready }
+        guard !targets.isEmpty else {
             messages.append(Message(.error, "No model is ready: choose one with F2 or /model."))
             input.set(raw)
             return []
         }
-        scroll = 0
-        messages.append(Message(.user, task.prompt(raw)))
-        return startGeneration()
+        var effects: [Effect] = []
+        for p in targets {
+            panes[p].scroll = 0
+            panes[p].messages.append(Message(.user, panes[p].task.prompt(raw)))
+            effects += startGeneration(p)
+        }
+        return effects
     }
 
-    mutating func startGeneration() -> [Effect] {
+    mutating func startGeneration(_ p: Int) -> [Effect] {
         lastGeneration += 1
-        generation = lastGeneration
-        let history = messages.filter { $0.role == .user || $0.role == .assistant }
-        messages.append(Message(.assistant, "", streaming: true))
-        streamingMessage = messages.count - 1
-        return [.generate(generation: lastGeneration, messages: history, images: images.map(\.path), settings: settings)]
+        panes[p].generation = lastGeneration
+        let history = panes[p].messages.filter { $0.role == .user || $0.role == .assistant }
+        panes[p].messages.append(Message(.assistant, "", streaming: true))
+        panes[p].streamingMessage = panes[p].messages.count - 1
+        return [.generate(generation: lastGeneration, messages: history, images: images.map(\.path), settings: panes[p].settings)]
     }
 
     mutating func regenerate() -> [Effect] {
-        guard !isGenerating, let lastAnswer = messages.lastIndex(where: { $0.role == .assistant }) else { return [] }
-        messages.remove(at: lastAnswer)
-        return startGeneration()
+        guard !isGenerating else { return [] }
+        var effects: [Effect] = []
+        for p in broadcast ? Array(panes.indices) : [focusedPane] {
+            guard let lastAnswer = panes[p].messages.lastIndex(where: { $0.role == .assistant }) else { continue }
+            panes[p].messages.remove(at: lastAnswer)
+            effects += startGeneration(p)
+        }
+        return effects
     }
 
     mutating func newConversation() -> [Effect] {
-        let effects: [Effect] = isGenerating ? [.stop] : []
-        endGeneration()
-        messages = []
+        var effects: [Effect] = []
+        for p in panes.indices where panes[p].isGenerating {
+            effects.append(panes.count == 1 ? .stop : .stopPane(panes[p].id))
+            endGeneration(p)
+        }
+        for p in panes.indices {
+            panes[p].messages = []
+            panes[p].scroll = 0
+            panes[p].figures = GenerationFigures()
+        }
         images = []
         imageInView = 0
-        scroll = 0
-        figures = GenerationFigures()
         return effects
     }
 }

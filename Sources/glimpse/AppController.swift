@@ -13,10 +13,14 @@ import Vision
 final class AppController {
     private var state: AppState
     private let backend: TerminalBackend
-    private let engine: Engine
+    /// One engine per pane id. The cores are split evenly between panes so two answers streaming at once
+    /// share them fairly; engines are rebuilt (and their models reloaded) when the number of panes changes.
+    private var engines: [Int: Engine] = [:]
+    private var enginePanes = 1
+    private let cores = ProcessInfo.processInfo.activeProcessorCount
     private var images: [String: RGBImage] = [:]
     private var dirty = true
-    private var generationTask: Task<Void, Never>?
+    private var generationTasks: [Int: Task<Void, Never>] = [:]
     private let themeFolders: [String]
 
     init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String], mouse: Bool = true,
@@ -26,7 +30,6 @@ final class AppController {
         state = AppState(width: size.width, height: size.height, theme: theme, models: models)
         state.keyMap = keyMap
         for notice in notices { _ = state.update(.notice(notice)) }
-        engine = Engine(threads: ProcessInfo.processInfo.activeProcessorCount)
         self.themeFolders = themeFolders
         if let i = initialModel { perform(state.chooseModelEffects(i)) }
     }
@@ -46,7 +49,7 @@ final class AppController {
             }
             try? await Task.sleep(for: .milliseconds(8))
         }
-        await engine.stopRunning()
+        for engine in engines.values { await engine.stopRunning() }
         backend.shutdown()
     }
 
@@ -61,12 +64,36 @@ final class AppController {
         }
     }
 
+    private func engine(for pane: Int) -> Engine {
+        if let e = engines[pane] { return e }
+        let e = Engine(threads: max(1, cores / max(1, state.panes.count)))
+        engines[pane] = e
+        return e
+    }
+
+    /// After a split or a close: fresh engines with an even share of the cores, every pane's model reloaded.
+    /// Returns whether it happened (then the effects' own model loads are already covered).
+    private func rebalance() -> Bool {
+        guard state.panes.count != enginePanes else { return false }
+        enginePanes = state.panes.count
+        let old = engines
+        engines = [:]
+        Task { for e in old.values { await e.stopRunning() } }
+        for pane in state.panes {
+            if let entry = state.model(of: pane) { load(entry, pane: pane.id) }
+        }
+        return true
+    }
+
     private func perform(_ effects: [Effect]) {
+        let rebalanced = rebalance()
         for effect in effects {
             switch effect {
             case .quit: state.quitting = true
-            case .stop: Task { await engine.stopRunning() }
-            case .loadModel(let entry): load(entry)
+            case .stop: for e in engines.values { Task { await e.stopRunning() } }
+            case .stopPane(let id): if let e = engines[id] { Task { await e.stopRunning() } }
+            case .closePane(let id): engines[id] = nil
+            case .loadModel(let entry, let pane): if !rebalanced { load(entry, pane: pane) }
             case .attachImage(let path): attach(path)
             case .renderPreview(let index, let width, let height): preview(index, width, height)
             case .loadTheme(let name): loadTheme(name)
@@ -76,15 +103,17 @@ final class AppController {
         }
     }
 
-    private func load(_ entry: ModelEntry) {
-        apply(.modelLoading(entry.name))
+    private func load(_ entry: ModelEntry, pane: Int) {
+        apply(.modelLoading(entry.name, pane: pane))
+        let engine = engine(for: pane)
         Task {
             do {
                 try await engine.load(path: entry.path, mmproj: entry.mmproj,
                                       template: entry.template.flatMap(ChatTemplate.init(rawValue:)), contextSize: 4096)
-                apply(.modelReady(entry.name))
+                // A pane rebuilt meanwhile has another engine: this load is stale.
+                if engines[pane] === engine { apply(.modelReady(entry.name, pane: pane)) }
             } catch {
-                apply(.modelFailed("\(error)"))
+                if engines[pane] === engine { apply(.modelFailed("\(error)", pane: pane)) }
             }
         }
     }
@@ -149,7 +178,10 @@ final class AppController {
         sampling.seed = settings.seed
         let request = GenerationRequest(prompt: .chat(messages), images: paths.compactMap { images[$0] },
                                         sampling: sampling, maxTokens: settings.maxTokens)
-        generationTask = Task {
+        guard let p = state.paneIndex(generation: id) else { return }
+        let paneID = state.panes[p].id
+        let engine = engine(for: paneID)
+        generationTasks[paneID] = Task {
             for await event in await engine.generate(request) {
                 switch event {
                 case .token(let text): apply(.token(generation: id, text: text))

@@ -1,19 +1,68 @@
 import ArgumentParser
+import Engine
 import Foundation
 import ImagePreview
+import Models
 import Tasks
 import UI
 import Vision
 
 /// `glimpse bench-ui`: frame time of the app's update + render while an answer streams with an image in view.
-struct BenchUI: ParsableCommand {
+struct BenchUI: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-ui", abstract: "Measure the app's frame time (update + render into the screen buffer).")
 
     @Option(help: "Frames to measure per size.")
     var frames = 2000
+    @Flag(help: "Also measure keystroke-to-screen time while the built-in model answers on every core.")
+    var latency = false
 
-    func run() throws {
+    func run() async throws {
+        try frameTimes()
+        if latency { try await keystrokeLatency() }
+    }
+
+    /// Keystrokes typed while the engine generates answer after answer (all cores busy): the time from a key
+    /// event to the new screen being rendered, the app's own part of the latency. The run loop's input polling
+    /// (at most 8 ms) and the terminal's drawing come on top.
+    func keystrokeLatency() async throws {
+        let entry: ModelEntry
+        do { entry = try ModelCatalog.current().resolve(nil) } catch { throw fail("\(error)") }
+        let engine = Engine(threads: ProcessInfo.processInfo.activeProcessorCount)
+        try await engine.load(path: entry.path, mmproj: entry.mmproj, contextSize: 2048)
+        let image = RGBImage(width: 448, height: 448, pixels: BenchUI.scene())
+        let tokens = Counter()
+        let generating = Task.detached {
+            while !Task.isCancelled {
+                let request = GenerationRequest(prompt: .chat([ChatMessage(.user, "[grounding] describe this image in detail")]),
+                                                images: [image], sampling: SamplingParameters(), maxTokens: 200)
+                for await event in await engine.generate(request) { if case .token = event { tokens.add() } }
+                await engine.resetConversation()
+            }
+        }
+        var s = AppState(width: 120, height: 40, models: [entry])
+        s.selectedModel = 0
+        _ = s.update(.modelReady(entry.name))
+        var times: [Double] = []
+        let text = Array("what color is the star? ")
+        try await Task.sleep(for: .milliseconds(500))
+        for i in 0 ..< 1000 {
+            let t = DispatchTime.now().uptimeNanoseconds
+            _ = s.update(.key(.character(text[i % text.count])))
+            let screen = s.render()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t) / 1e6)
+            if screen.width == 0 { print("") }
+            if i % text.count == text.count - 1 { _ = s.update(.key(.ctrl("u"))) }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        generating.cancel()
+        await engine.stopRunning()
+        times.sort()
+        print(String(format: "\nkeystroke to rendered screen at 120x40 while %@ generates (%d tokens meanwhile): mean %.2f ms, p99 %.2f ms, max %.2f ms",
+                     entry.name, tokens.value, times.reduce(0, +) / Double(times.count), times[Int(Double(times.count) * 0.99)], times.last!))
+    }
+
+    func frameTimes() throws {
         let pixels = BenchUI.scene()
         print("| size | frames | mean ms | p99 ms | max ms |")
         print("| --- | ---: | ---: | ---: | ---: |")
@@ -54,4 +103,12 @@ struct BenchUI: ParsableCommand {
         } }
         return p
     }
+}
+
+/// A count shared with the generating task.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add() { lock.lock(); n += 1; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
 }

@@ -59,7 +59,7 @@ final class ScreenTests: XCTestCase {
         _ = s.send(.key(.enter))
         XCTAssertEqual(s.task, .identify)
         s.type(" {<20><20><50><50>}")
-        XCTAssertTrue(s.render().text.contains("┌1"))
+        XCTAssertTrue(s.render().text.contains("┌?"), "the box asked about, labelled ?")
     }
 }
 
