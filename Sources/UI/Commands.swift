@@ -65,30 +65,33 @@ extension AppState {
             return []
         }
         let (key, value) = (kv[0].lowercased(), kv[1])
+        let change: (inout SessionSettings) -> Void
         switch key {
         case "temperature", "temp":
             guard let v = Float(value), v >= 0, v <= 5 else { return error("temperature must be a number from 0 to 5, not '\(value)'") }
-            settings.temperature = v
+            change = { $0.temperature = v }
         case "top-p", "top_p":
             guard let v = Float(value), v > 0, v <= 1 else { return error("top-p must be in (0, 1], not '\(value)'") }
-            settings.topP = v
+            change = { $0.topP = v }
         case "top-k", "top_k":
             guard let v = Int(value), v >= 0 else { return error("top-k must be a whole number, 0 or more, not '\(value)'") }
-            settings.topK = v
+            change = { $0.topK = v }
         case "max-tokens", "max_tokens", "n":
             guard let v = Int(value), v > 0, v <= 100_000 else { return error("max-tokens must be a whole number from 1, not '\(value)'") }
-            settings.maxTokens = v
+            change = { $0.maxTokens = v }
         case "seed":
-            if value == "random" { settings.seed = nil } else {
+            if value == "random" { change = { $0.seed = nil } } else {
                 guard let v = UInt64(value) else { return error("seed must be a whole number or 'random', not '\(value)'") }
-                settings.seed = v
+                change = { $0.seed = v }
             }
         case "system":
-            settings.systemPrompt = value == "none" ? nil : value
+            change = { $0.systemPrompt = value == "none" ? nil : value }
         default:
             return error("unknown setting '\(key)' (temperature, top-p, top-k, max-tokens, seed, system)")
         }
-        note("\(key) = \(value)")
+        // Like the task: every pane when prompts go to all, else the focused one.
+        for p in broadcast ? Array(panes.indices) : [focusedPane] { change(&panes[p].settings) }
+        note("\(key) = \(value)" + (panes.count > 1 ? (broadcast ? " (every pane)" : " (this pane)") : ""))
         return []
     }
 }

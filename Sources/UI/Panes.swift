@@ -30,6 +30,14 @@ extension AppState {
         return chooseModel(index)
     }
 
+    /// Opens one pane per model index beside the first (`glimpse --compare A,B`); prompts go to all.
+    public mutating func openComparison(_ indices: [Int]) -> [Effect] {
+        var effects: [Effect] = []
+        for i in indices where models.indices.contains(i) { effects += split(models[i].name) }
+        focusedPane = 0
+        return effects
+    }
+
     /// `/close`: closes the focused pane (the last one stays).
     mutating func closePane() -> [Effect] {
         guard panes.count > 1 else { return error("this is the only pane") }

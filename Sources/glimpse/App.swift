@@ -11,6 +11,8 @@ struct App: AsyncParsableCommand {
     var model: [String] = []
     @Option(help: "Theme: dark, light, high-contrast, mono, or a file name in themes/.")
     var theme: String?
+    @Option(help: "Open side-by-side panes comparing these models: names or paths, comma-separated (e.g. shapes,llava).")
+    var compare: String?
     @Flag(help: "Leave the mouse to the terminal (text selection) instead of clicks on tasks and models.")
     var noMouse = false
     @Argument(help: "An image to attach at start.")
@@ -18,10 +20,13 @@ struct App: AsyncParsableCommand {
 
     func run() async throws {
         let catalog = ModelCatalog.current()
-        let found = catalog.discover(extra: model)
+        let compared = compare.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? []
+        if compare != nil && (compared.count < 2 || compared.count > 4) { throw fail("--compare takes 2 to 4 models, comma-separated") }
+        for name in compared { do { _ = try catalog.resolve(name) } catch { throw fail("\(error)") } }
+        let found = catalog.discover(extra: compared.isEmpty ? model : compared + model)
         // The first model named on the command line, else the default model (config.toml, else shapes), else the first found.
         var initial: Int? = found.isEmpty ? nil : 0
-        if model.isEmpty, let wanted = try? catalog.resolve(nil),
+        if model.isEmpty && compared.isEmpty, let wanted = try? catalog.resolve(nil),
            let i = found.firstIndex(where: { $0.name == wanted.name || $0.path == wanted.path }) { initial = i }
         let folders = ThemeCatalog.folders
         var notices = catalog.config.problems
@@ -38,7 +43,8 @@ struct App: AsyncParsableCommand {
             throw fail("the app needs a terminal; for scripts use `glimpse ask`")
         }
         let controller = await AppController(models: found, initialModel: initial, theme: chosen, themeFolders: folders, mouse: !noMouse,
-                                             keyMap: catalog.config.keyMap, notices: notices)
+                                             keyMap: catalog.config.keyMap, notices: notices,
+                                             comparing: compared.isEmpty ? [] : Array(1 ..< compared.count))
         await controller.run(attaching: image)
     }
 }

@@ -24,7 +24,7 @@ final class AppController {
     private let themeFolders: [String]
 
     init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String], mouse: Bool = true,
-         keyMap: KeyMap = KeyMap(), notices: [String] = []) {
+         keyMap: KeyMap = KeyMap(), notices: [String] = [], comparing: [Int] = []) {
         backend = TerminalBackend(mouse: mouse)
         let size = backend.size
         state = AppState(width: size.width, height: size.height, theme: theme, models: models)
@@ -32,6 +32,7 @@ final class AppController {
         for notice in notices { _ = state.update(.notice(notice)) }
         self.themeFolders = themeFolders
         if let i = initialModel { perform(state.chooseModelEffects(i)) }
+        if !comparing.isEmpty { perform(state.openComparison(comparing)) }
     }
 
     func run(attaching image: String?) async {

@@ -144,3 +144,31 @@ final class TmuxAppTests: XCTestCase {
                        "terminal settings restored", file: file, line: line)
     }
 }
+
+extension TmuxAppTests {
+    /// `glimpse --compare`: the built-in model beside its Q8_0 re-encoding (a second checkpoint the setup
+    /// derives), one image, [grounding]: both answers and both panes' boxes appear.
+    func testComparingTwoCheckpointsInGroundingMode() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let image = root.appendingPathComponent("examples/three-shapes.png").path
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        let before = tmp.appendingPathComponent("stty-before").path, after = tmp.appendingPathComponent("stty-after").path
+        let command = "stty -g > \(before); TERM=xterm-256color GLIMPSE_MODELS=\(tmp.path) \(BadInputTests.binary) " +
+            "--compare shapes,\(BadInputTests.models)/shapes-q8_0.gguf \(image); echo EXITED $?; stty -g > \(after); sleep 60"
+        startSession(command)
+        waitFor("both models") { $0.contains("Model shapes is ready") && $0.contains("Model shapes-q8_0 is ready") }
+        waitFor("the image") { $0.contains("three-shapes.png 512x512") }
+        type("/set temperature 0")
+        key("Enter")
+        type("/task grounding")
+        key("Enter")
+        key("Enter")  // the pre-filled "describe this image in detail", to both panes
+        let s = waitFor("both answers and both sets of boxes") { s in
+            s.components(separatedBy: "[grounding] describe this image in detail").count == 3 && s.contains("Enter sends")
+                && s.components(separatedBy: "large red circle").count == 3 && ["A1", "A3", "B1", "B3"].allSatisfy { s.contains($0) }
+        }
+        XCTAssertTrue(s.contains("A shapes") && s.contains("B shapes-q8_0"), s)
+        quitAndCheckTerminal(before: before, after: after)
+    }
+}

@@ -230,17 +230,26 @@ class ShapesVLM(nn.Module):
         elif isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, std=0.02)
 
+    def patch_features(self, pixels):
+        """[B, 3, S, S] normalized -> [B, N, D]: ln_vision of the encoder's patch tokens (class token dropped)."""
+        return self.ln_vision(self.visual_encoder(pixels))[:, 1:]
+
+    def project(self, patches):
+        """MiniGPT-v2's concat-4 projection: [B, N, D] -> [B, N/4, W]."""
+        b, n, d = patches.shape
+        return self.llama_proj(patches.reshape(b, n // 4, 4 * d))
+
     def encode_images(self, pixels):
         """[B, 3, S, S] normalized -> [B, N/4, W] image tokens (MiniGPT-v2's encode_img)."""
-        x = self.ln_vision(self.visual_encoder(pixels))[:, 1:]
-        b, n, d = x.shape
-        return self.llama_proj(x.reshape(b, n // 4, 4 * d))
+        return self.project(self.patch_features(pixels))
 
-    def forward(self, pixels, before, after):
+    def forward(self, pixels, before, after, return_patches=False):
         """Logits for [before tokens][image][after tokens]; before: [B, Tb], after: [B, Ta] (right-padded)."""
         emb = self.llama_model.model.embed_tokens
-        x = torch.cat([emb(before), self.encode_images(pixels), emb(after)], dim=1)
-        return self.llama_model(x)
+        patches = self.patch_features(pixels)
+        x = torch.cat([emb(before), self.project(patches), emb(after)], dim=1)
+        logits = self.llama_model(x)
+        return (logits, patches) if return_patches else logits
 
 
 def normalize(images_uint8):

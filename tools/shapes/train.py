@@ -21,6 +21,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import Conversations, scene_pool  # noqa: E402
 from model import Config, ShapesVLM, normalize  # noqa: E402
+from world import COLOURS, SHAPES  # noqa: E402
 from vocab import Tokenizer  # noqa: E402
 
 
@@ -48,13 +49,47 @@ def smooth_coordinate_init(model, tok):
             emb[t] = feats @ basis + 0.005 * torch.randn(emb.shape[1], generator=g)
 
 
-def batch(images, scenes, idx, conv, rng):
-    pix, afters, masks = [], [], []
+class PatchHead(torch.nn.Module):
+    """A training aid, not exported: from each patch's features, the colour and shape of the object covering the
+    patch centre (or background) and that object's box. Dense supervision teaches the from-scratch encoder to see
+    long before the language loss alone would (without it the decoder first learns to answer from priors)."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.colour = torch.nn.Linear(width, len(COLOURS) + 1)
+        self.shape = torch.nn.Linear(width, len(SHAPES) + 1)
+        self.box = torch.nn.Linear(width, 4)
+
+
+def patch_targets(scene, grid, size):
+    """Per patch: colour index, shape index (0 = background) and the covering object's box in 0..1."""
+    colour = torch.zeros(grid * grid, dtype=torch.long)
+    shape = torch.zeros(grid * grid, dtype=torch.long)
+    box = torch.zeros(grid * grid, 4)
+    cell = scene.side / grid
+    for o in scene.objects:
+        for gy in range(grid):
+            cy = (gy + 0.5) * cell
+            if not (o.y1 <= cy <= o.y2 + 1):
+                continue
+            for gx in range(grid):
+                cx = (gx + 0.5) * cell
+                if o.x1 <= cx <= o.x2 + 1:
+                    k = gy * grid + gx
+                    colour[k] = 1 + list(COLOURS).index(o.colour)
+                    shape[k] = 1 + SHAPES.index(o.shape)
+                    box[k] = torch.tensor([o.x1, o.y1, o.x2 + 1, o.y2 + 1], dtype=torch.float32) / scene.side
+    return colour, shape, box
+
+
+def batch(images, scenes, idx, conv, rng, grid):
+    pix, afters, masks, targets = [], [], [], []
     for i in idx:
         img, scene = images[i], scenes[i]
         if rng.random() < 0.5:
             img, scene = img[:, ::-1], mirrored(scene)
         ids, mask = conv.sample(scene, rng)
+        targets.append(patch_targets(scene, grid, img.shape[0]))
         pix.append(np.ascontiguousarray(img))
         afters.append(ids)
         masks.append(mask)
@@ -65,14 +100,22 @@ def batch(images, scenes, idx, conv, rng):
         after[r, :len(a)] = torch.tensor(a)
         labels[r, :len(a)] = torch.tensor([x if k else -100 for x, k in zip(a, m)])
     before = torch.tensor([conv.before] * len(idx))
-    return normalize(torch.from_numpy(np.stack(pix))), before, after, labels
+    dense = tuple(torch.stack(t) for t in zip(*targets))
+    return normalize(torch.from_numpy(np.stack(pix))), before, after, labels, dense
 
 
-def loss_of(model, pixels, before, after, labels):
-    logits = model(pixels, before, after)
+def loss_of(model, head, pixels, before, after, labels, dense):
+    """The answers' cross-entropy, plus the patch head's losses (returned apart, for the log)."""
+    logits, patches = model(pixels, before, after, return_patches=True)
     start = before.shape[1] + model.config.image_tokens - 1   # the logit that predicts after[:, 0]
     pred = logits[:, start:start + after.shape[1]]
-    return F.cross_entropy(pred.reshape(-1, pred.shape[-1]), labels.reshape(-1), ignore_index=-100)
+    lm = F.cross_entropy(pred.reshape(-1, pred.shape[-1]), labels.reshape(-1), ignore_index=-100)
+    colour, shape, box = dense
+    aux = F.cross_entropy(head.colour(patches).flatten(0, 1), colour.flatten()) \
+        + F.cross_entropy(head.shape(patches).flatten(0, 1), shape.flatten())
+    inside = (shape > 0).float().unsqueeze(-1)
+    aux = aux + 10 * (F.smooth_l1_loss(head.box(patches), box, reduction="none", beta=0.02) * inside).sum() / inside.sum().clamp(min=1) / 4
+    return lm, aux
 
 
 def main():
@@ -103,23 +146,25 @@ def main():
     print(f"pool: {len(scenes)} scenes in {time.time() - t0:.0f} s", flush=True)
 
     model = ShapesVLM(config)
+    head = PatchHead(config.vit_width)
     smooth_coordinate_init(model, tok)
-    opt = torch.optim.AdamW(model.parameters(), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.05)
+    opt = torch.optim.AdamW(list(model.parameters()) + list(head.parameters()), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.05)
     ckpt_path = os.path.join(a.out, "shapes.pt")
     step, elapsed_before = 0, 0.0
     if os.path.exists(ckpt_path) and not a.smoke:
         ck = torch.load(ckpt_path, map_location="cpu")
         model.load_state_dict(ck["model"])
+        head.load_state_dict(ck["head"])
         opt.load_state_dict(ck["optimizer"])
         step, elapsed_before = ck["step"], ck["elapsed"]
         print(f"resumed at step {step}", flush=True)
 
     def save(done=False):
-        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "config": config.to_dict(),
+        torch.save({"model": model.state_dict(), "head": head.state_dict(), "optimizer": opt.state_dict(), "config": config.to_dict(),
                     "step": step, "elapsed": elapsed, "done": done}, ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
 
-    start, warmup, smoothed = time.time(), 150, None
+    start, warmup, smoothed, smoothed_aux = time.time(), 150, None, None
     elapsed = elapsed_before
     while True:
         elapsed = elapsed_before + time.time() - start
@@ -130,15 +175,16 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         idx = rng.integers(len(scenes), size=a.batch)
-        loss = loss_of(model, *batch(images, scenes, idx, conv, rng))
+        lm, aux = loss_of(model, head, *batch(images, scenes, idx, conv, rng, config.grid))
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        (lm + aux).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         step += 1
-        smoothed = loss.item() if smoothed is None else 0.98 * smoothed + 0.02 * loss.item()
+        smoothed = lm.item() if smoothed is None else 0.95 * smoothed + 0.05 * lm.item()
+        smoothed_aux = aux.item() if smoothed_aux is None else 0.95 * smoothed_aux + 0.05 * aux.item()
         if step % 50 == 0 or a.smoke:
-            print(f"step {step} loss {smoothed:.4f} lr {lr:.2e} {elapsed / 60:.1f} min", flush=True)
+            print(f"step {step} answer loss {smoothed:.4f} patch loss {smoothed_aux:.4f} lr {lr:.2e} {elapsed / 60:.1f} min", flush=True)
         if step % 250 == 0:
             save()
     save(done=True)
