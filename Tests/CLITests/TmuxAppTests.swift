@@ -70,12 +70,7 @@ final class TmuxAppTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
         let image = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("examples/three-shapes.png").path
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        let before = tmp.appendingPathComponent("stty-before").path, after = tmp.appendingPathComponent("stty-after").path
-        // No --model: the app opens on the built-in model (the models folder is empty).
-        let command = "stty -g > \(before); TERM=xterm-256color GLIMPSE_MODELS=\(tmp.path) \(BadInputTests.binary) " +
-            "\(image); echo EXITED $?; stty -g > \(after); sleep 60"
-        startSession(command)
+        try launch("", image: image)  // no --model: the built-in model (the models folder is empty)
 
         waitFor("the model") { $0.contains("shapes is ready") }
         waitFor("the image") { $0.contains("three-shapes.png 512x512") }
@@ -104,7 +99,7 @@ final class TmuxAppTests: XCTestCase {
             }
             for mark in preview { XCTAssertTrue(s.contains(mark), "\(task): \(mark) on the preview:\n\(s)") }
         }
-        quitAndCheckTerminal(before: before, after: after)
+        quitAndCheckTerminal()
     }
 
     /// Resize while an answer streams, stop it with Esc, shrink below the minimum and back. On the random-weight
@@ -113,11 +108,7 @@ final class TmuxAppTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
         let image = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/images/baseline.jpg").path
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        let before = tmp.appendingPathComponent("stty-before").path, after = tmp.appendingPathComponent("stty-after").path
-        let command = "stty -g > \(before); TERM=xterm-256color GLIMPSE_MODELS=\(tmp.path) \(BadInputTests.binary) " +
-            "--model \(BadInputTests.models)/test-minigptv2.gguf \(image); echo EXITED $?; stty -g > \(after); sleep 60"
-        startSession(command)
+        try launch("--model \(BadInputTests.models)/test-minigptv2.gguf", image: image)
         waitFor("the model") { $0.contains("test-minigptv2 is ready") }
         waitFor("the image") { $0.contains("baseline.jpg 37x23") }
         type("/set max-tokens 400")
@@ -133,14 +124,24 @@ final class TmuxAppTests: XCTestCase {
         waitFor("the too-small notice") { $0.contains("at least 80x24") }
         _ = tmux("resize-window", "-t", session, "-x", "100", "-y", "30")
         waitFor("the layout back") { $0.contains("Enter sends") }
-        quitAndCheckTerminal(before: before, after: after)
+        quitAndCheckTerminal()
     }
 
-    func quitAndCheckTerminal(before: String, after: String, file: StaticString = #filePath, line: UInt = #line) {
+    var sttyBefore: String { tmp.appendingPathComponent("stty-before").path }
+    var sttyAfter: String { tmp.appendingPathComponent("stty-after").path }
+
+    /// Starts `glimpse ARGUMENTS IMAGE` in the tmux session, recording the terminal settings before and after.
+    func launch(_ arguments: String, image: String) throws {
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        startSession("stty -g > \(sttyBefore); TERM=xterm-256color GLIMPSE_MODELS=\(tmp.path) \(BadInputTests.binary) "
+                     + "\(arguments) \(image); echo EXITED $?; stty -g > \(sttyAfter); sleep 60")
+    }
+
+    func quitAndCheckTerminal(file: StaticString = #filePath, line: UInt = #line) {
         key("C-c")
         waitFor("the exit", file: file, line: line) { $0.contains("EXITED 0") }
-        waitFor("stty", file: file, line: line) { _ in FileManager.default.fileExists(atPath: after) }
-        XCTAssertEqual(try? String(contentsOfFile: before, encoding: .utf8), try? String(contentsOfFile: after, encoding: .utf8),
+        waitFor("stty", file: file, line: line) { _ in FileManager.default.fileExists(atPath: self.sttyAfter) }
+        XCTAssertEqual(try? String(contentsOfFile: sttyBefore, encoding: .utf8), try? String(contentsOfFile: sttyAfter, encoding: .utf8),
                        "terminal settings restored", file: file, line: line)
     }
 }
@@ -152,11 +153,7 @@ extension TmuxAppTests {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let image = root.appendingPathComponent("examples/three-shapes.png").path
-        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        let before = tmp.appendingPathComponent("stty-before").path, after = tmp.appendingPathComponent("stty-after").path
-        let command = "stty -g > \(before); TERM=xterm-256color GLIMPSE_MODELS=\(tmp.path) \(BadInputTests.binary) " +
-            "--compare shapes,\(BadInputTests.models)/shapes-q8_0.gguf \(image); echo EXITED $?; stty -g > \(after); sleep 60"
-        startSession(command)
+        try launch("--compare shapes,\(BadInputTests.models)/shapes-q8_0.gguf", image: image)
         waitFor("both models") { $0.contains("Model shapes is ready") && $0.contains("Model shapes-q8_0 is ready") }
         waitFor("the image") { $0.contains("three-shapes.png 512x512") }
         type("/set temperature 0")
@@ -169,6 +166,6 @@ extension TmuxAppTests {
                 && s.components(separatedBy: "large red circle").count == 3 && ["A1", "A3", "B1", "B3"].allSatisfy { s.contains($0) }
         }
         XCTAssertTrue(s.contains("A shapes") && s.contains("B shapes-q8_0"), s)
-        quitAndCheckTerminal(before: before, after: after)
+        quitAndCheckTerminal()
     }
 }
