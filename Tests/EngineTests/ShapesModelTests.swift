@@ -1,0 +1,84 @@
+import Engine
+import Foundation
+import Models
+import Vision
+import XCTest
+
+/// The shipped built-in model (models/shapes.gguf + shapes-mmproj.gguf) against the PyTorch model it was
+/// exported from (tools/shapes/make_fixture.py: the same F16-rounded weights, the sample scenes in examples/).
+/// Tolerance 1e-4 on logits of magnitude ~10-30: both sides compute in fp32 from identical weights and pixels, so
+/// what differs is summation order and the exp/GELU approximations (measured: 6e-6).
+final class ShapesModelTests: XCTestCase {
+    struct Case: Decodable {
+        let image: String
+        let turns: [[String?]]
+        let ids_before: [Int32]
+        let ids_after: [Int32]
+        let top_ids: [Int]
+        let top_logits: [Float]
+        let answer: String
+        let smallest_margin: Float
+    }
+    struct Fixture: Decodable { let cases: [Case] }
+
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let fixture = try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: root.appendingPathComponent("Tests/Fixtures/shapes.json")))
+
+    func loadedEngine() async throws -> Engine {
+        let engine = Engine(threads: 2)
+        let models = Self.root.appendingPathComponent("models").path
+        let start = Date()
+        let summary = try await engine.load(path: models + "/shapes.gguf", mmproj: models + "/shapes-mmproj.gguf", contextSize: 2048)
+        print("shapes: loaded in \(Int(Date().timeIntervalSince(start) * 1000)) ms")
+        XCTAssertEqual(summary.template, .minigptv2, "the converter's template is detected as for any MiniGPT-v2 checkpoint")
+        XCTAssertEqual(summary.visionProjector, "minigptv2")
+        XCTAssertEqual(summary.imageTokens, 36)
+        return engine
+    }
+
+    func request(_ c: Case, maxTokens: Int = 0) throws -> GenerationRequest {
+        var messages: [ChatMessage] = []
+        for turn in c.turns {
+            messages.append(ChatMessage(.user, turn[0] ?? ""))
+            if let answer = turn[1] { messages.append(ChatMessage(.assistant, answer)) }
+        }
+        let image = try ImageDecoder.load(path: Self.root.appendingPathComponent(c.image).path)
+        return GenerationRequest(prompt: .chat(messages), images: [image], sampling: .greedy, maxTokens: maxTokens)
+    }
+
+    func testPromptsTokenizeAsInTraining() async throws {
+        let engine = try await loadedEngine()
+        for c in Self.fixture.cases {
+            let ids = try await engine.promptTokens(for: request(c))
+            XCTAssertEqual(ids.map { $0 < 0 ? -1 : $0 }, c.ids_before + [Int32](repeating: -1, count: 36) + c.ids_after, c.image)
+        }
+    }
+
+    func testNextTokenLogitsMatchPyTorch() async throws {
+        let engine = try await loadedEngine()
+        var worst: Float = 0
+        for c in Self.fixture.cases {
+            let logits = try await engine.nextTokenLogits(for: request(c))
+            for (id, want) in zip(c.top_ids, c.top_logits) { worst = max(worst, abs(logits[id] - want)) }
+            XCTAssertEqual(logits.indices.max { logits[$0] < logits[$1] }, c.top_ids[0], "\(c.image) \(c.turns)")
+        }
+        print("shapes: largest |Δlogit| over the reference top 10 of \(Self.fixture.cases.count) prompts: \(worst)")
+        XCTAssertLessThan(worst, 1e-4)
+    }
+
+    func testGreedyAnswersMatchPyTorch() async throws {
+        let engine = try await loadedEngine()
+        for c in Self.fixture.cases {
+            await engine.resetConversation()
+            var text = ""
+            for await event in await engine.generate(try request(c, maxTokens: 64)) {
+                if case .token(let t) = event { text += t }
+                if case .failed(let m) = event { XCTFail(m) }
+            }
+            // A divergence is only excusable where PyTorch itself had a near-tie (none so far in the fixture).
+            if c.smallest_margin > 0.01 {
+                XCTAssertEqual(text.trimmingCharacters(in: .whitespaces), c.answer, "\(c.image) \(c.turns)")
+            }
+        }
+    }
+}
