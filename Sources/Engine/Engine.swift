@@ -51,6 +51,10 @@ public actor Engine {
         BLAS.useSingleThread()
     }
 
+    /// The pool's workers end with the engine (panes closing and splitting make and drop engines). A generation
+    /// thread still running holds the engine's model and pool, and the pool's `shutdown` lets it finish its loop.
+    deinit { pool.shutdown() }
+
     public struct ModelSummary: Sendable {
         public let path: String
         public let architecture: String

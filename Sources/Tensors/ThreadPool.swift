@@ -15,7 +15,7 @@ public final class ThreadPool: @unchecked Sendable {
     /// can still be inside one loop when the next one is set up.
     private let finishedWorkers = Atomic<Int>(0)
     private let wake = NSCondition()
-    private var shuttingDown = false
+    private let shuttingDown = Atomic<Bool>(false)
 
     // The current loop; written by the caller before `epoch` is bumped, read by workers after.
     private nonisolated(unsafe) var chunkCount = 0
@@ -27,7 +27,9 @@ public final class ThreadPool: @unchecked Sendable {
     public init(threads: Int) {
         threadCount = max(1, threads)
         for i in 1 ..< threadCount {
-            let t = Thread { [unowned self] in self.workerLoop() }
+            // Workers keep the pool alive until `shutdown` (an owner that goes away calls it), so a worker can
+            // never run on a freed pool.
+            let t = Thread { self.workerLoop() }
             t.name = "glimpse-worker-\(i)"
             t.stackSize = 1 << 20
             t.start()
@@ -37,7 +39,7 @@ public final class ThreadPool: @unchecked Sendable {
     /// Stops the workers. The pool must not be used afterwards.
     public func shutdown() {
         wake.lock()
-        shuttingDown = true
+        shuttingDown.store(true, ordering: .releasing)
         epoch.add(1, ordering: .releasing)
         wake.broadcast()
         wake.unlock()
@@ -46,7 +48,7 @@ public final class ThreadPool: @unchecked Sendable {
     /// Runs `body(i)` for every i in 0..<chunks, spread over all threads (the caller's included).
     public func parallelFor(_ chunks: Int, _ body: (Int) -> Void) {
         if chunks == 0 { return }
-        if threadCount == 1 || chunks == 1 {
+        if threadCount == 1 || chunks == 1 || shuttingDown.load(ordering: .acquiring) {
             for i in 0 ..< chunks { body(i) }
             return
         }
@@ -64,7 +66,7 @@ public final class ThreadPool: @unchecked Sendable {
             }
             runChunks()
             while unfinished.load(ordering: .acquiring) > 0 {}
-            while finishedWorkers.load(ordering: .acquiring) < threadCount - 1 {}
+            while finishedWorkers.load(ordering: .acquiring) < threadCount - 1 && !shuttingDown.load(ordering: .acquiring) {}
             self.body = nil
         }
     }
@@ -93,18 +95,18 @@ public final class ThreadPool: @unchecked Sendable {
         var seen = epoch.load(ordering: .acquiring)
         while true {
             var spins = 0
-            while epoch.load(ordering: .acquiring) == seen {
+            while epoch.load(ordering: .acquiring) == seen && !shuttingDown.load(ordering: .acquiring) {
                 spins += 1
                 if spins >= Self.spinLimit {
                     wake.lock()
                     sleeping.add(1, ordering: .relaxed)
-                    while epoch.load(ordering: .acquiring) == seen && !shuttingDown { wake.wait() }
+                    while epoch.load(ordering: .acquiring) == seen && !shuttingDown.load(ordering: .acquiring) { wake.wait() }
                     sleeping.subtract(1, ordering: .relaxed)
                     wake.unlock()
                     spins = 0
                 }
             }
-            if shuttingDown { return }
+            if shuttingDown.load(ordering: .acquiring) { return }
             seen = epoch.load(ordering: .acquiring)
             runChunks()
             finishedWorkers.add(1, ordering: .releasing)

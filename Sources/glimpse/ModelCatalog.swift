@@ -69,6 +69,7 @@ struct ModelCatalog {
         if fm.fileExists(atPath: path) {
             return Self.entry(name: ((path as NSString).lastPathComponent as NSString).deletingPathExtension, path: path)
         }
+        if wanted.contains("/") || wanted.hasSuffix(".gguf") { throw CatalogError("\(wanted): cannot open: no such file") }
         let inFolder = "\(folder)/\(wanted).gguf"
         if !wanted.contains("/"), fm.fileExists(atPath: inFolder) { return Self.entry(name: wanted, path: inFolder) }
         throw CatalogError("\(wanted): no such model file, and no model of that name (known: \(discover(extra: []).map(\.name).joined(separator: ", ")))")

@@ -77,7 +77,7 @@ final class BadInputTests: XCTestCase {
         let m = Self.models, images = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/images").path
         let pair = "-m \(m)/test-minigptv2.gguf --mmproj \(m)/test-minigptv2-mmproj.gguf"
-        try assertOneLineFailure(#"$GLIMPSE ask --image \#(images)/rgb.png hi"#, mentions: "needs a vision projector")
+        try assertOneLineFailure(#"$GLIMPSE ask -m \#(m)/tiny-llama-q8_0.gguf --image \#(images)/rgb.png hi"#, mentions: "needs a vision projector")
         try assertOneLineFailure(#"$GLIMPSE ask \#(pair) --image \#(images)/text.txt.bad hi"#, mentions: "not a JPEG or PNG image")
         try assertOneLineFailure(#"$GLIMPSE ask \#(pair) --image \#(images)/truncated.jpg.bad hi"#, mentions: "truncated JPEG")
         try assertOneLineFailure(#"$GLIMPSE ask \#(pair) --image /no/such.png hi"#, mentions: "/no/such.png: no such file")

@@ -56,14 +56,19 @@ final class TmuxAppTests: XCTestCase {
         try? FileManager.default.removeItem(at: tmp)
     }
 
-    /// The lines of the last answer in the conversation pane (left of the image pane's border).
-    func lastAnswer(_ screen: String) -> String {
+    /// The last question and its answer in the conversation pane (left of the image pane's border), each
+    /// joined into one line; empty strings when there is none yet.
+    func lastExchange(_ screen: String) -> (question: String, answer: String) {
         let lines = screen.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             String(line.split(separator: "│", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
         }
-        guard let start = lines.lastIndex(where: { $0.hasPrefix(" Model") }) else { return "" }
-        return lines[(start + 1)...].prefix { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        func block(after i: Int) -> String {
+            lines[(i + 1)...].prefix { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+                .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        }
+        guard let you = lines.lastIndex(where: { $0.hasPrefix(" You") }) else { return ("", "") }
+        let model = lines.lastIndex(where: { $0.hasPrefix(" Model") }).flatMap { $0 > you ? $0 : nil }
+        return (block(after: you), model.map { block(after: $0) } ?? "")
     }
 
     func testChatAboutAnImageInEveryTaskMode() throws {
@@ -95,8 +100,10 @@ final class TmuxAppTests: XCTestCase {
             type(instruction)
             key("Enter")
             let asked = task == "chat" ? instruction : "[\(task)] \(instruction)"
+            // Sent (the question is the conversation's last), answered and finished (Enter sends again).
             let s = waitFor("the \(task) answer") { s in
-                s.contains(asked) && s.contains("Enter sends") && !self.lastAnswer(s).isEmpty
+                let (question, answer) = self.lastExchange(s)
+                return question == asked && !answer.isEmpty && s.contains("Enter sends")
             }
             for mark in preview { XCTAssertTrue(s.contains(mark), "\(task): \(mark) on the preview:\n\(s)") }
         }
@@ -163,7 +170,7 @@ extension TmuxAppTests {
         key("Enter")
         key("Enter")  // the pre-filled "describe this image in detail", to both panes
         let s = waitFor("both answers and both sets of boxes") { s in
-            s.components(separatedBy: "[grounding] describe this image in detail").count == 3 && s.contains("Enter sends")
+            s.components(separatedBy: "[grounding] describe this image in").count == 3 && s.contains("Enter sends")
                 && ["A1", "B1"].allSatisfy { s.contains($0) }
         }
         XCTAssertTrue(s.contains("A shapes") && s.contains("B shapes-q8_0"), s)
