@@ -33,15 +33,22 @@ final class TmuxAppTests: XCTestCase {
 
     var screen: String { tmux("capture-pane", "-t", session, "-p") }
 
-    /// Polls the screen until `predicate` holds (every 50 ms, up to `timeout`).
+    /// Polls the screen (every 50 ms, up to `timeout`) until it has settled on a state where `predicate` holds:
+    /// two captures in a row identical and satisfying it. A capture can catch the terminal half redrawn (the top
+    /// new, the hint line still old), so one capture alone is not trusted.
     @discardableResult
     func waitFor(_ what: String, timeout: TimeInterval = 60, file: StaticString = #filePath, line: UInt = #line,
                  _ predicate: (String) -> Bool) -> String {
         let deadline = Date().addingTimeInterval(timeout)
-        var last = ""
+        var last = "", previous: String? = nil
         while Date() < deadline {
             last = screen
-            if predicate(last) { return last }
+            if predicate(last) {
+                if last == previous { return last }
+                previous = last
+            } else {
+                previous = nil
+            }
             usleep(50_000)
         }
         XCTFail("timed out waiting for \(what); screen:\n\(last)", file: file, line: line)
