@@ -180,8 +180,8 @@ extension AppState {
     func drawBoxes(_ s: inout Screen, origin: (Int, Int), preview p: PreviewCells) {
         var boxes: [(Box, String, Style)] = []
         for k in panes.indices {
-            let last = panes[k].messages.last { $0.role == .assistant }
-            for (i, item) in (last.map { GroundedText(parsing: $0.text).boxes } ?? []).enumerated() as EnumeratedSequence<[(label: String, box: Box)]> {
+            guard let last = panes[k].messages.last(where: { $0.role == .assistant }) else { continue }
+            for (i, item) in GroundedText(parsing: last.text).boxes.enumerated() {
                 boxes.append((item.box, boxLabel(pane: k, box: i), boxStyle(pane: k, box: i)))
             }
         }
