@@ -255,7 +255,8 @@ extension AppState {
         if input.isEmpty && !mode.suggestedInstruction.isEmpty { input.set(mode.suggestedInstruction) }
     }
 
-    mutating func chooseModel(_ i: Int) -> [Effect] {
+    /// Binds model `i` to the focused pane (with its configured task and settings) and asks for it to load.
+    public mutating func chooseModel(_ i: Int) -> [Effect] {
         guard models.indices.contains(i) else { return [] }
         let p = focusedPane
         panes[p].selectedModel = i

@@ -31,7 +31,7 @@ final class AppController {
         state.keyMap = keyMap
         for notice in notices { _ = state.update(.notice(notice)) }
         self.themeFolders = themeFolders
-        if let i = initialModel { perform(state.chooseModelEffects(i)) }
+        if let i = initialModel { perform(state.chooseModel(i)) }
         if !comparing.isEmpty { perform(state.openComparison(comparing)) }
     }
 
@@ -204,14 +204,5 @@ final class AppController {
         f.timeToFirstTokenMs = s.timeToFirstToken * 1000
         f.imageEncodeMs = s.imageEncodeSeconds * 1000
         return f
-    }
-}
-
-extension AppState {
-    /// Selecting a model at start-up goes through the same path as the picker.
-    mutating func chooseModelEffects(_ i: Int) -> [Effect] {
-        guard models.indices.contains(i) else { return [] }
-        selectedModel = i
-        return [.loadModel(models[i])]
     }
 }

@@ -99,4 +99,14 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(s.task, .detection)
         XCTAssertEqual(s.settings.temperature, 0)
     }
+
+    func testTheStartUpModelBringsItsConfiguredTaskAndSettings() {
+        var settings = SessionSettings()
+        settings.topK = 7
+        var s = AppState(width: 80, height: 24, models: [ModelEntry(name: "a", path: "/a", task: .grounding, settings: settings)])
+        XCTAssertEqual(s.chooseModel(0), [.loadModel(s.models[0], pane: 0)])
+        XCTAssertEqual(s.task, .grounding)
+        XCTAssertEqual(s.settings.topK, 7)
+        XCTAssertEqual(s.modelStatus, .loading("a"))
+    }
 }
