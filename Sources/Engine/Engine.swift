@@ -9,31 +9,23 @@ import Vision
 /// which the UI shares); results come back as an `AsyncStream`. Cancelling the consumer stops the work
 /// before the next token.
 public actor Engine {
-    public let threads: Int
-    private let pool: ThreadPool
+    /// Threads this engine computes with; `setThreads` changes it between answers.
+    public private(set) var threads: Int
+    private var pool: ThreadPool
+    private let store: ModelStore
+    /// Shared weights (from the store) and this engine's own run state for them.
     private var model: LanguageModel?
-    private var vision: VisionModel?
+    private var decoder: TransformerDecoder?
+    private var vision: SharedVision?
     private var session: Session?
     private var running: Generation?
+    private var pendingThreads: Int?
 
     /// The conversation whose keys and values are in the cache, so the next turn only processes new tokens.
     private final class Session: @unchecked Sendable {
         let cache: KVCache
         /// What the cache holds: token ids, and stand-in ids for image positions.
         var tokens: [Int32] = []
-        /// Image embeddings by content, so asking again about an image does not encode it again.
-        var imageEmbeddings: [ImageKey: [Float]] = [:]
-        /// Insertion order of `imageEmbeddings`, to keep only the most recent few (a batch over thousands of
-        /// images would otherwise hold all their embeddings).
-        var imageOrder: [ImageKey] = []
-        static let imagesKept = 8
-
-        func remember(_ key: ImageKey, _ embedding: [Float]) {
-            imageEmbeddings[key] = embedding
-            imageOrder.append(key)
-            while imageOrder.count > Self.imagesKept { imageEmbeddings[imageOrder.removeFirst()] = nil }
-        }
-
         /// The prompt's next-token logits, kept only when asked for (nextTokenLogits).
         var lastLogits: [Float] = []
         init(cache: KVCache) { self.cache = cache }
@@ -45,10 +37,33 @@ public actor Engine {
         let done = DispatchSemaphore(value: 0)
     }
 
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+    /// `store` holds the weights engines share; tests may pass their own.
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, store: ModelStore = .shared) {
         self.threads = max(1, threads)
+        self.store = store
         pool = ThreadPool(threads: self.threads)
         BLAS.useSingleThread()
+    }
+
+    /// Changes how many threads this engine computes with. An answer being written keeps its threads and the
+    /// change applies when it ends, so a pane opening or closing beside this one never cuts it short.
+    /// The loaded model, conversation and cache stay.
+    public func setThreads(_ count: Int) {
+        let count = max(1, count)
+        if isGenerating {
+            pendingThreads = count == threads ? nil : count
+            return
+        }
+        applyThreads(count)
+    }
+
+    private func applyThreads(_ count: Int) {
+        pendingThreads = nil
+        guard count != threads else { return }
+        pool.shutdown()
+        threads = count
+        pool = ThreadPool(threads: count)
+        decoder = model?.makeDecoder(pool: pool)
     }
 
     /// The pool's workers end with the engine (panes closing and splitting make and drop engines). A generation
@@ -70,23 +85,26 @@ public actor Engine {
     public func load(path: String, mmproj: String? = nil, template: ChatTemplate? = nil,
                      contextSize: Int = 4096) async throws -> ModelSummary {
         await stopRunning()
-        let pool = self.pool
-        let loaded = try await Self.offload { try LanguageModel(path: path, pool: pool, template: template) }
-        var projector: VisionModel? = nil
+        let store = self.store
+        let loaded = try await Self.offload { try store.languageModel(path: path, template: template) }
+        var projector: SharedVision? = nil
         if let mmproj {
-            let v = try await Self.offload { try VisionModel(path: mmproj) }
-            let width = loaded.decoder.blueprint.embeddingLength
-            guard v.outputWidth == width else {
-                throw EngineError("\(mmproj): the projector makes \(v.outputWidth)-wide image tokens but \(path) takes \(width)-wide embeddings: they are not a pair")
+            let v = try await Self.offload { try store.vision(path: mmproj) }
+            let width = loaded.blueprint.embeddingLength
+            guard v.model.outputWidth == width else {
+                throw EngineError("\(mmproj): the projector makes \(v.model.outputWidth)-wide image tokens but \(path) takes \(width)-wide embeddings: they are not a pair")
             }
             projector = v
         }
+        if let pendingThreads { applyThreads(pendingThreads) }
+        let decoder = loaded.makeDecoder(pool: pool)
         model = loaded
+        self.decoder = decoder
         vision = projector
-        session = Session(cache: loaded.decoder.makeCache(capacity: contextSize))
+        session = Session(cache: decoder.makeCache(capacity: contextSize))
         return ModelSummary(path: path, architecture: loaded.architecture, template: loaded.template,
                             contextLength: session!.cache.capacity, vocabularySize: loaded.vocabularySize,
-                            visionProjector: projector?.projectorType, imageTokens: projector?.tokensPerImage)
+                            visionProjector: projector?.model.projectorType, imageTokens: projector?.model.tokensPerImage)
     }
 
     public var loadedModel: LanguageModel? { model }
@@ -97,7 +115,7 @@ public actor Engine {
         return try Self.chunks(for: request, model: model, seesImages: vision != nil).flatMap { chunk -> [Int32] in
             switch chunk {
             case .tokens(let ids): return ids
-            case .image: return [Int32](repeating: -1, count: vision?.tokensPerImage ?? 0)
+            case .image: return [Int32](repeating: -1, count: vision?.model.tokensPerImage ?? 0)
             }
         }
     }
@@ -128,8 +146,9 @@ public actor Engine {
 
     private func generate(_ request: GenerationRequest, keepLogits: Bool) async -> AsyncStream<GenerationEvent> {
         await stopRunning()
+        if let pendingThreads { applyThreads(pendingThreads) }
         let (stream, continuation) = AsyncStream.makeStream(of: GenerationEvent.self, bufferingPolicy: .unbounded)
-        guard let model, let session else {
+        guard let model, let decoder, let session else {
             continuation.yield(.failed("no model is loaded"))
             continuation.finish()
             return stream
@@ -140,11 +159,12 @@ public actor Engine {
             return stream
         }
         let vision = self.vision
+        let pool = self.pool
         let generation = Generation()
         running = generation
         continuation.onTermination = { _ in generation.cancelled.store(true, ordering: .relaxed) }
         let thread = Thread {
-            Self.run(request, model: model, vision: vision, pool: self.pool, session: session, generation: generation,
+            Self.run(request, model: model, decoder: decoder, vision: vision, pool: pool, session: session, generation: generation,
                      keepLogits: keepLogits, out: continuation)
             continuation.finish()
             generation.ended.store(true, ordering: .releasing)
@@ -172,8 +192,6 @@ public actor Engine {
         await stopRunning()
         session?.tokens = []
         session?.cache.truncate(to: 0)
-        session?.imageEmbeddings = [:]
-        session?.imageOrder = []
     }
 
     // MARK: Work on the generation thread
@@ -208,7 +226,8 @@ public actor Engine {
         }
     }
 
-    private static func run(_ request: GenerationRequest, model: LanguageModel, vision: VisionModel?, pool: ThreadPool,
+    private static func run(_ request: GenerationRequest, model: LanguageModel, decoder: TransformerDecoder,
+                            vision: SharedVision?, pool: ThreadPool,
                             session: Session, generation: Generation, keepLogits: Bool,
                             out: AsyncStream<GenerationEvent>.Continuation) {
         var stats = GenerationStats()
@@ -220,24 +239,20 @@ public actor Engine {
             out.yield(.failed("\(error)"))
             return
         }
-        // Image embeddings: from the session's cache, or encoded now.
+        // Image embeddings: from the projector's shared cache (another pane may have made them), or encoded now.
         var embeddings: [[Float]] = []
         var keys: [ImageKey] = []
         for image in request.images {
             let key = ImageKey(image)
             keys.append(key)
-            if let cached = session.imageEmbeddings[key] {
-                embeddings.append(cached)
-            } else if let vision {
-                if generation.cancelled.load(ordering: .relaxed) { out.yield(.finished(.cancelled, stats)); return }
-                let t = DispatchTime.now().uptimeNanoseconds
-                let e = vision.embed(image, pool: pool)
-                stats.imageEncodeSeconds += seconds(since: t)
-                session.remember(key, e)
-                embeddings.append(e)
-            }
+            guard let vision else { continue }
+            if generation.cancelled.load(ordering: .relaxed) { out.yield(.finished(.cancelled, stats)); return }
+            let t = DispatchTime.now().uptimeNanoseconds
+            let (e, encodedHere) = vision.embedding(for: key) { vision.model.embed(image, pool: pool) }
+            if encodedHere { stats.imageEncodeSeconds += seconds(since: t) }
+            embeddings.append(e)
         }
-        let imageTokens = vision?.tokensPerImage ?? 0
+        let imageTokens = vision?.model.tokensPerImage ?? 0
         // The prompt's history ids (images as stand-ins) decide how much of the cache can be kept.
         var prompt: [Int32] = []
         for chunk in chunks {
@@ -283,11 +298,11 @@ public actor Engine {
                 switch chunk {
                 case .tokens(let ids):
                     let skip = max(0, min(ids.count, shared - position))
-                    if skip < ids.count { try model.decoder.forward(.tokens(Array(ids[skip...])), cache: cache, logits: logits) }
+                    if skip < ids.count { try decoder.forward(.tokens(Array(ids[skip...])), cache: cache, logits: logits) }
                     position += ids.count
                 case .image(let i):
                     if position >= shared {
-                        try model.decoder.forward(.embeddings(embeddings[i], count: imageTokens), cache: cache, logits: logits)
+                        try decoder.forward(.embeddings(embeddings[i], count: imageTokens), cache: cache, logits: logits)
                     }
                     position += imageTokens
                 }
@@ -322,7 +337,7 @@ public actor Engine {
             if piece.stopped { reason = .stopString; break }
             guard cache.count < cache.capacity else { reason = .maxTokens; break }
             do {
-                try model.decoder.forward(.tokens([next]), cache: cache, logits: logits)
+                try decoder.forward(.tokens([next]), cache: cache, logits: logits)
                 session.tokens.append(next)
             } catch {
                 out.yield(.failed("\(error)"))

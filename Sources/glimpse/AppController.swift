@@ -14,7 +14,8 @@ final class AppController {
     private var state: AppState
     private let backend: TerminalBackend
     /// One engine per pane id. The cores are split evenly between panes so two answers streaming at once
-    /// share them fairly; engines are rebuilt (and their models reloaded) when the number of panes changes.
+    /// share them fairly; when a pane opens or closes the others get their new share after the answer they
+    /// are writing. Weights and image embeddings are shared through `ModelStore.shared`.
     private var engines: [Int: Engine] = [:]
     private var enginePanes = 1
     private let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -72,29 +73,24 @@ final class AppController {
         return e
     }
 
-    /// After a split or a close: fresh engines with an even share of the cores, every pane's model reloaded.
-    /// Returns whether it happened (then the effects' own model loads are already covered).
-    private func rebalance() -> Bool {
-        guard state.panes.count != enginePanes else { return false }
+    /// After a split or a close: every engine gets an even share of the cores (from its next answer on).
+    private func rebalance() {
+        guard state.panes.count != enginePanes else { return }
         enginePanes = state.panes.count
-        let old = engines
-        engines = [:]
-        Task { for e in old.values { await e.stopRunning() } }
-        for pane in state.panes {
-            if let entry = state.model(of: pane) { load(entry, pane: pane.id) }
-        }
-        return true
+        let share = max(1, cores / enginePanes)
+        for engine in engines.values { Task { await engine.setThreads(share) } }
     }
 
     private func perform(_ effects: [Effect]) {
-        let rebalanced = rebalance()
+        rebalance()
         for effect in effects {
             switch effect {
             case .quit: state.quitting = true
             case .stop: for e in engines.values { Task { await e.stopRunning() } }
             case .stopPane(let id): if let e = engines[id] { Task { await e.stopRunning() } }
-            case .closePane(let id): engines[id] = nil
-            case .loadModel(let entry, let pane): if !rebalanced { load(entry, pane: pane) }
+            case .closePane(let id):
+                if let e = engines.removeValue(forKey: id) { Task { await e.stopRunning() } }
+            case .loadModel(let entry, let pane): load(entry, pane: pane)
             case .attachImage(let path): attach(path)
             case .renderPreview(let index, let width, let height): preview(index, width, height)
             case .loadTheme(let name): loadTheme(name)

@@ -34,9 +34,9 @@ struct Bench: ParsableCommand {
         BLAS.useSingleThread()
         if let mmproj { return try benchImageEncoder(mmproj, pool: pool, threads: threads) }
         let lm: LanguageModel
-        do { lm = try LanguageModel(path: try ModelCatalog.current().resolve(model).path, pool: pool) } catch { throw fail("\(error)") }
+        do { lm = try LanguageModel(path: try ModelCatalog.current().resolve(model).path) } catch { throw fail("\(error)") }
         lm.file.adviseWillNeed()
-        let decoder = lm.decoder
+        let decoder = lm.makeDecoder(pool: pool)
         let cache = decoder.makeCache(capacity: nPrompt + nGen + 1)
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: lm.vocabularySize)
         defer { logits.deallocate() }

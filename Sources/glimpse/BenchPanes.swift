@@ -50,8 +50,9 @@ struct BenchPanes: AsyncParsableCommand {
         print(String(format: "| two panes at once: pane B | %.1f |", best.1))
         print(String(format: "| two panes: sum | %.1f (%.2fx one pane) |", best.0 + best.1, (best.0 + best.1) / max(single, 1e-9)))
         print(String(format: "\nprivate memory: one engine adds %.0f MB, a second engine on the same file %.0f MB more "
-                     + "(its KV cache and buffers; the %.0f MB of weights are file pages shared by both mappings)",
+                     + "(its KV cache and buffers; the %.0f MB of weights are file pages, not private memory)",
                      rss1 - rss0, rss3 - rss2, fileMB(entry.path)))
+        print("mappings of \((entry.path as NSString).lastPathComponent) with three engines open: \(mappings(of: entry.path))")
     }
 
     static func generate(_ engine: Engine, _ request: GenerationRequest) async throws -> GenerationStats {
@@ -70,6 +71,13 @@ struct BenchPanes: AsyncParsableCommand {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("RssAnon:") } ?? ""
         return (Double(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) / 1024
+    }
+
+    /// Mappings of the file in this process (/proc/self/maps lists each read-only mmap of it as one line).
+    func mappings(of path: String) -> Int {
+        let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        let maps = (try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8)) ?? ""
+        return maps.split(separator: "\n").filter { $0.hasSuffix(" " + real) }.count
     }
 
     func fileMB(_ path: String) -> Double {

@@ -22,16 +22,17 @@ struct Logits: ParsableCommand {
         let pool = ThreadPool(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         BLAS.useSingleThread()
         let lm: LanguageModel
-        do { lm = try LanguageModel(path: try ModelCatalog.current().resolve(model).path, pool: pool) } catch { throw fail("\(error)") }
+        do { lm = try LanguageModel(path: try ModelCatalog.current().resolve(model).path) } catch { throw fail("\(error)") }
+        let decoder = lm.makeDecoder(pool: pool)
         let ids = lm.tokenizer.encode(text)
-        let cache = lm.decoder.makeCache(capacity: ids.count + 1)
+        let cache = decoder.makeCache(capacity: ids.count + 1)
         var logits = [Float](repeating: 0, count: lm.vocabularySize)
         do {
             try logits.withUnsafeMutableBufferPointer { out in
                 if oneByOne {
-                    for id in ids { try lm.decoder.forward(.tokens([id]), cache: cache, logits: out.baseAddress!) }
+                    for id in ids { try decoder.forward(.tokens([id]), cache: cache, logits: out.baseAddress!) }
                 } else {
-                    try lm.decoder.forward(.tokens(ids), cache: cache, logits: out.baseAddress!)
+                    try decoder.forward(.tokens(ids), cache: cache, logits: out.baseAddress!)
                 }
             }
         } catch { throw fail("\(error)") }

@@ -35,19 +35,20 @@ final class ReferenceLogitsTests: XCTestCase {
         let pool = ThreadPool(threads: 2)
         defer { pool.shutdown() }
         for fixture in try fixtures() {
-            let lm = try LanguageModel(path: Self.modelDirectory + "/" + fixture.model, pool: pool)
+            let lm = try LanguageModel(path: Self.modelDirectory + "/" + fixture.model)
+            let decoder = lm.makeDecoder(pool: pool)
             let isFloat = ["f32", "f16", "bf16"].contains { fixture.model.hasSuffix("-\($0).gguf") }
             let nearTie = isFloat ? 0.05 : 0.25
             for (c, l) in zip(fixture.greedy, fixture.logits) {
-                let cache = lm.decoder.makeCache(capacity: l.ids.count + c.ids.count + 1)
+                let cache = decoder.makeCache(capacity: l.ids.count + c.ids.count + 1)
                 var logits = [Float](repeating: 0, count: lm.vocabularySize)
                 var got: [Int32] = []
                 try logits.withUnsafeMutableBufferPointer { out in
-                    try lm.decoder.forward(.tokens(l.ids), cache: cache, logits: out.baseAddress!)
+                    try decoder.forward(.tokens(l.ids), cache: cache, logits: out.baseAddress!)
                     for _ in c.ids.indices {
                         let t = Sampler.argmax(out.baseAddress!, lm.vocabularySize)
                         got.append(t)
-                        try lm.decoder.forward(.tokens([t]), cache: cache, logits: out.baseAddress!)
+                        try decoder.forward(.tokens([t]), cache: cache, logits: out.baseAddress!)
                     }
                 }
                 if let i = got.indices.first(where: { got[$0] != c.ids[$0] }) {
@@ -69,11 +70,12 @@ final class ReferenceLogitsTests: XCTestCase {
         let pool = ThreadPool(threads: 2)
         defer { pool.shutdown() }
         for fixture in try fixtures() {
-            let lm = try LanguageModel(path: Self.modelDirectory + "/" + fixture.model, pool: pool)
+            let lm = try LanguageModel(path: Self.modelDirectory + "/" + fixture.model)
+            let decoder = lm.makeDecoder(pool: pool)
             for c in fixture.logits {
-                let cache = lm.decoder.makeCache(capacity: c.ids.count + 1)
+                let cache = decoder.makeCache(capacity: c.ids.count + 1)
                 var logits = [Float](repeating: 0, count: lm.vocabularySize)
-                try logits.withUnsafeMutableBufferPointer { try lm.decoder.forward(.tokens(c.ids), cache: cache, logits: $0.baseAddress!) }
+                try logits.withUnsafeMutableBufferPointer { try decoder.forward(.tokens(c.ids), cache: cache, logits: $0.baseAddress!) }
                 let spread = max(c.top_logits[0] - c.top_logits[9], 1)
                 var ours = 0.0, theirs = 0.0, vsLlama = 0.0
                 for i in c.top_ids.indices {

@@ -1,8 +1,8 @@
 """Training data: a pool of rendered scenes (cached on disk) and conversations about them in MiniGPT-v2's
 prompt format, tokenized exactly as Glimpse's engine tokenizes them (see ChatTemplate.minigptv2 and
 PromptChunk.build in Sources/)."""
+import json
 import os
-import pickle
 from multiprocessing import Pool
 
 import numpy as np
@@ -30,12 +30,25 @@ def _render_one(args):
     return model_input(encoded, size), scene
 
 
+def _scene_record(scene):
+    return {"side": int(scene.side), "objects": [
+        {"shape": o.shape, "colour": o.colour, "size": o.size, "x1": int(o.x1), "y1": int(o.y1), "x2": int(o.x2),
+         "y2": int(o.y2), "rgb": [int(v) for v in o.rgb]} for o in scene.objects]}
+
+
+def _scene_from(record):
+    objects = [world.Obj(**{**o, "rgb": tuple(o["rgb"])}) for o in record["objects"]]
+    return world.Scene(record["side"], objects)
+
+
 def scene_pool(count, seed, size, cache_dir, workers=2):
-    """[count, size, size, 3] uint8 images and their scenes; rendered once, then read from the cache."""
-    path = os.path.join(cache_dir, f"pool-{seed}-{count}-{size}.pkl")
-    if os.path.exists(path):
-        with open(path, "rb") as f:
-            return pickle.load(f)
+    """[count, size, size, 3] uint8 images and their scenes; rendered once, then read from the cache.
+    The cache is an .npy file and JSON (not a pickle), so numpy 1 and 2 both read what either wrote."""
+    stem = os.path.join(cache_dir, f"pool-{seed}-{count}-{size}")
+    if os.path.exists(stem + ".json") and os.path.exists(stem + ".npy"):
+        with open(stem + ".json") as f:
+            scenes = [_scene_from(r) for r in json.load(f)]
+        return np.load(stem + ".npy"), scenes
     jobs = [(seed, i, size) for i in range(count)]
     if workers > 1:
         with Pool(workers) as p:
@@ -45,9 +58,12 @@ def scene_pool(count, seed, size, cache_dir, workers=2):
     images = np.stack([im for im, _ in items])
     scenes = [s for _, s in items]
     os.makedirs(cache_dir, exist_ok=True)
-    with open(path + ".tmp", "wb") as f:
-        pickle.dump((images, scenes), f, protocol=4)
-    os.replace(path + ".tmp", path)
+    with open(stem + ".tmp.npy", "wb") as f:
+        np.save(f, images)
+    with open(stem + ".json.tmp", "w") as f:
+        json.dump([_scene_record(s) for s in scenes], f)
+    os.replace(stem + ".tmp.npy", stem + ".npy")
+    os.replace(stem + ".json.tmp", stem + ".json")
     return images, scenes
 
 
@@ -95,6 +111,6 @@ class Conversations:
             mask += [0] * len(p) + [1] * len(a)
         return ids, mask
 
-    def sample(self, scene, rng, max_turns=3):
+    def sample(self, scene, rng, max_turns=4):
         n = 1 + int(rng.integers(max_turns))
         return self.encode([sample_turn(scene, rng) for _ in range(n)])

@@ -105,13 +105,29 @@ class PatchEmbed(nn.Module):
         self.proj = nn.Conv2d(3, width, patch, patch)  # [D, 3, P, P]
 
 
+def grid_positions(grid, width):
+    """[1, 1+N, D] start values for the learned positions: 2D sine-cosine (half the channels for x, half for y;
+    zeros for the class token). From random starts a from-scratch ViT spends most of a short run discovering
+    where its patches are, and every box the model reads or writes depends on that."""
+    quarter = width // 4
+    freq = 1.0 / (100.0 ** (torch.arange(quarter, dtype=torch.float32) / quarter))
+    ys, xs = torch.meshgrid(torch.arange(grid, dtype=torch.float32), torch.arange(grid, dtype=torch.float32), indexing="ij")
+    parts = []
+    for coord in (xs.flatten(), ys.flatten()):
+        ang = coord[:, None] * freq[None, :]
+        parts += [ang.sin(), ang.cos()]
+    table = torch.cat(parts, dim=1)                               # [N, 4 * quarter]
+    table = F.pad(table, (0, width - table.shape[1]))
+    return torch.cat([torch.zeros(1, width), table], dim=0).unsqueeze(0)
+
+
 class VisionEncoder(nn.Module):
     def __init__(self, c):
         super().__init__()
         d = c.vit_width
         self.patch_embed = PatchEmbed(c.patch, d)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, d))                       # [1, 1, D]
-        self.pos_embed = nn.Parameter(torch.randn(1, c.grid * c.grid + 1, d) * 0.02)  # [1, 1+N, D]
+        self.pos_embed = nn.Parameter(grid_positions(c.grid, d))                   # [1, 1+N, D]
         self.blocks = nn.ModuleList(EvaBlock(d, c.vit_heads, c.vit_ff) for _ in range(c.vit_layers))
 
     def forward(self, pixels):

@@ -3,7 +3,7 @@
     python tools/shapes/train.py --out DIR [--minutes 100] [--steps 6000] [--pool 16000] [--smoke]
 
 Renders a pool of scenes (cached in ~/.cache/glimpse/shapes-data), then trains on conversations about them
-(1-3 turns in MiniGPT-v2's format, fresh questions every time, images mirrored at random) with AdamW and a
+(1-4 turns in MiniGPT-v2's format, fresh questions every time, images mirrored at random) with AdamW and a
 cosine schedule over whichever comes first of --steps and --minutes. Writes DIR/shapes.pt (checkpoint, resumed
 if present) and the GGUF pair DIR/shapes.gguf + DIR/shapes-mmproj.gguf.
 """
