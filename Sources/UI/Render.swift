@@ -173,6 +173,22 @@ extension AppState {
             for x in 0 ..< min(p.width, inner.width) { s[inner.x + x, inner.y + y] = p.cells[y * p.width + x] }
         }
         drawBoxes(&s, origin: (inner.x, inner.y), preview: p)
+        if p.height < inner.height { drawLegend(&s, x: inner.x, y: inner.y + p.height, width: inner.width) }
+    }
+
+    /// Side by side, which colour is which pane's boxes: "■ A shapes  ■ B shapes-q8", for panes with boxes.
+    func drawLegend(_ s: inout Screen, x: Int, y: Int, width: Int) {
+        guard panes.count > 1 else { return }
+        var cursor = x
+        for k in panes.indices {
+            guard let last = panes[k].messages.last(where: { $0.role == .assistant }),
+                  !GroundedText(parsing: last.text).boxes.isEmpty else { continue }
+            let label = "\(Self.paneLetter(k)) \(model(of: panes[k])?.name ?? "no model")"
+            let room = x + width - cursor - 2
+            guard room >= 3 else { break }
+            s.put("■", x: cursor, y: y, style: boxStyle(pane: k, box: 0))
+            cursor += 2 + s.put(label, x: cursor + 2, y: y, style: theme.dim, limit: room) + 2
+        }
     }
 
     /// Boxes of each pane's last answer (and one typed in an [identify] prompt being written), as outlines

@@ -111,6 +111,6 @@ class Conversations:
             mask += [0] * len(p) + [1] * len(a)
         return ids, mask
 
-    def sample(self, scene, rng, max_turns=4):
+    def sample(self, scene, rng, max_turns=3):
         n = 1 + int(rng.integers(max_turns))
         return self.encode([sample_turn(scene, rng) for _ in range(n)])
