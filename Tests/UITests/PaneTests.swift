@@ -24,7 +24,7 @@ final class PaneTests: XCTestCase {
         _ = s.send(.key(.enter))
         let effects = s.send(.key(.enter))
         XCTAssertEqual(effects.count, count, "the prompt goes to every pane")
-        let answers = ["<p>large red circle</p> {<10><10><40><40>}", "<p>large red circle</p> {<12><11><42><41>}, <p>small blue star</p> {<60><55><75><70>}",
+        let answers = ["<p>large red circle</p> {<10><10><40><40>}", "<p>large red circle</p> {<10><10><40><40>}, <p>small blue star</p> {<60><55><75><70>}",
                        "<p>small blue star</p> {<58><54><74><69>}", "none"]
         for (k, effect) in effects.enumerated() {
             guard case .generate(let g, let history, _, _) = effect else { return s }
@@ -55,6 +55,10 @@ final class PaneTests: XCTestCase {
         let b = s.theme.boxes[1].foreground
         XCTAssertTrue((0 ..< screen.height).contains { y in (0 ..< screen.width).contains { x in screen[x, y].text == "┌" && screen[x, y].style.foreground == b } },
                       "pane B's boxes in pane B's colour")
+        XCTAssertTrue(screen.text.contains("■ A shapes  ■ B shapes-q8"), "a legend under the image says which colour is which pane")
+        let four = comparison(4, 200, 60).render()
+        XCTAssertTrue(four.text.contains("■ A shapes  ■ B shapes-q8  ■ C llava"), "panes with boxes are in the legend")
+        XCTAssertFalse(four.text.contains("■ D"), "pane D answered none: no boxes, not in the legend")
     }
 
     func testPerPaneModeStopAndFocus() {

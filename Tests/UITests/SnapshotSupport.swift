@@ -19,15 +19,17 @@ func assertSnapshot(_ screen: Screen, named name: String, file: StaticString = #
     }
 }
 
-/// A deterministic image preview: a gradient of block cells.
-func fakePreview(width: Int, height: Int) -> PreviewCells {
+/// A deterministic image preview: a gradient of block cells the size chafa gives a square image in that area
+/// (cells are about twice as tall as wide).
+func fakePreview(width areaWidth: Int, height areaHeight: Int) -> PreviewCells {
+    let height = min(areaHeight, (areaWidth + 1) / 2), width = min(areaWidth, 2 * height)
     var cells: [Cell] = []
     for y in 0 ..< height {
         for x in 0 ..< width {
             cells.append(Cell("░", style: Style(foreground: .rgb(UInt8(x * 4 % 256), UInt8(y * 8 % 256), 128))))
         }
     }
-    return PreviewCells(width: width, height: height, cells: cells)
+    return PreviewCells(width: width, height: height, cells: cells, areaWidth: areaWidth, areaHeight: areaHeight)
 }
 
 extension AppState {
