@@ -153,8 +153,8 @@ class RMSNorm(nn.Module):
 def rope(x, base):
     """Rotate-half RoPE (HF layout; the converter permutes q/k rows into llama.cpp's adjacent pairs)."""
     t, d = x.shape[-2], x.shape[-1]
-    inv = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.float32) / d))
-    ang = torch.arange(t, dtype=torch.float32)[:, None] * inv[None, :]
+    inv = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.float32, device=x.device) / d))
+    ang = torch.arange(t, dtype=torch.float32, device=x.device)[:, None] * inv[None, :]
     cos, sin = torch.cat([ang.cos(), ang.cos()], -1), torch.cat([ang.sin(), ang.sin()], -1)
     x1, x2 = x[..., : d // 2], x[..., d // 2:]
     return x * cos + torch.cat([-x2, x1], -1) * sin

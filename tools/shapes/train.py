@@ -126,7 +126,7 @@ def loss_of(model, head, pixels, before, after, labels, dense):
     if inside.any():
         # Soft targets (a Gaussian one value wide): a box off by one is nearly right.
         logits = head.box(patches).flatten(0, 1)[inside].view(-1, 101)
-        values = torch.arange(101, dtype=torch.float32)
+        values = torch.arange(101, dtype=torch.float32, device=logits.device)
         target = torch.exp(-0.5 * (values[None, :] - box.flatten(0, 1)[inside].reshape(-1, 1).float()) ** 2)
         target = target / target.sum(-1, keepdim=True)
         aux = aux + -(target * F.log_softmax(logits, -1)).sum(-1).mean()
@@ -160,9 +160,13 @@ def main():
     images, scenes = scene_pool(a.pool, a.seed, config.image_size, a.cache, workers=1 if a.smoke else 2)
     print(f"pool: {len(scenes)} scenes in {time.time() - t0:.0f} s", flush=True)
 
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = ShapesVLM(config)
     head = PatchHead(config.vit_width)
     coordinate_init(model, tok)
+    model.to(device)
+    head.to(device)
+    print(f"training on {device}", flush=True)
     opt = torch.optim.AdamW(list(model.parameters()) + list(head.parameters()), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.05)
     ckpt_path = os.path.join(a.out, "shapes.pt")
     step, elapsed_before = 0, 0.0
@@ -190,7 +194,9 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr
         idx = rng.integers(len(scenes), size=a.batch)
-        lm, aux = loss_of(model, head, *batch(images, scenes, idx, conv, rng, config.grid))
+        pixels, before, after, labels, dense = batch(images, scenes, idx, conv, rng, config.grid)
+        lm, aux = loss_of(model, head, pixels.to(device), before.to(device), after.to(device), labels.to(device),
+                          tuple(t.to(device) for t in dense))
         opt.zero_grad(set_to_none=True)
         (lm + aux).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -206,7 +212,7 @@ def main():
     print(f"trained {step} steps in {elapsed / 60:.1f} min", flush=True)
 
     import export
-    export.export(model, tok, a.out)
+    export.export(model.cpu(), tok, a.out)
     print(f"exported {a.out}/shapes.gguf and {a.out}/shapes-mmproj.gguf", flush=True)
 
 
