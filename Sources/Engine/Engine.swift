@@ -57,13 +57,20 @@ public actor Engine {
         applyThreads(count)
     }
 
+    /// Swaps the pool; the decoder is remade on it when next needed (`currentDecoder`).
     private func applyThreads(_ count: Int) {
         pendingThreads = nil
         guard count != threads else { return }
         pool.shutdown()
         threads = count
         pool = ThreadPool(threads: count)
+    }
+
+    /// The loaded model's decoder on the current pool.
+    private func currentDecoder() -> TransformerDecoder? {
+        if let decoder, decoder.pool === pool { return decoder }
         decoder = model?.makeDecoder(pool: pool)
+        return decoder
     }
 
     /// The pool's workers end with the engine (panes closing and splitting make and drop engines). A generation
@@ -148,7 +155,7 @@ public actor Engine {
         await stopRunning()
         if let pendingThreads { applyThreads(pendingThreads) }
         let (stream, continuation) = AsyncStream.makeStream(of: GenerationEvent.self, bufferingPolicy: .unbounded)
-        guard let model, let decoder, let session else {
+        guard let model, let decoder = currentDecoder(), let session else {
             continuation.yield(.failed("no model is loaded"))
             continuation.finish()
             return stream

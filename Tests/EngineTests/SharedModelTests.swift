@@ -96,6 +96,8 @@ final class SharedModelTests: XCTestCase {
         }
         XCTAssertEqual(reason, reference.reason, "the answer runs to its end, it is not cancelled")
         XCTAssertEqual(text, reference.text)
+        let during = await engine.threads
+        XCTAssertEqual(during, 2, "the answer kept its threads: the change waits for the next one")
         let again = await Self.answer(engine, Self.request("[vqa] how many objects are there?"))
         let threads = await engine.threads
         XCTAssertEqual(threads, 1, "the new share applies from the next answer on")
