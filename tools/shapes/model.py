@@ -215,15 +215,11 @@ class LlamaForCausalLM(nn.Module):
         super().__init__()
         self.model = LlamaModel(c)
 
-    def hidden(self, embeds):
-        """[B, T, W] input embeddings -> [B, T, W] final-norm states (the logits are these times the embeddings)."""
+    def forward(self, embeds):
         x = embeds
         for layer in self.model.layers:
             x = layer(x)
-        return self.model.norm(x)
-
-    def forward(self, embeds):
-        return self.hidden(embeds) @ self.model.embed_tokens.weight.t()
+        return self.model.norm(x) @ self.model.embed_tokens.weight.t()
 
 
 # MARK: The whole model
@@ -263,14 +259,13 @@ class ShapesVLM(nn.Module):
         """[B, 3, S, S] normalized -> [B, N/4, W] image tokens (MiniGPT-v2's encode_img)."""
         return self.project(self.patch_features(pixels))
 
-    def embed(self, patches, before, after):
-        """The decoder's input for [before tokens][image][after tokens]: [B, Tb + N/4 + Ta, W]."""
-        emb = self.llama_model.model.embed_tokens
-        return torch.cat([emb(before), self.project(patches), emb(after)], dim=1)
-
-    def forward(self, pixels, before, after):
+    def forward(self, pixels, before, after, return_patches=False):
         """Logits for [before tokens][image][after tokens]; before: [B, Tb], after: [B, Ta] (right-padded)."""
-        return self.llama_model(self.embed(self.patch_features(pixels), before, after))
+        emb = self.llama_model.model.embed_tokens
+        patches = self.patch_features(pixels)
+        x = torch.cat([emb(before), self.project(patches), emb(after)], dim=1)
+        logits = self.llama_model(x)
+        return (logits, patches) if return_patches else logits
 
 
 def normalize(images_uint8):
