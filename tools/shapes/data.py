@@ -18,7 +18,8 @@ TASK_WEIGHTS = {"vqa": 0.26, "caption": 0.09, "grounding": 0.17, "refer": 0.14, 
                 "identify": 0.10, "chat": 0.10}
 
 
-def _render_one(args):
+def pool_item(args):
+    """Item index of the training pool (seed, index, size) -> (model input [size, size, 3] uint8, scene)."""
     seed, index, size = args
     rng = np.random.default_rng([seed, index])
     style = Style()
@@ -52,9 +53,9 @@ def scene_pool(count, seed, size, cache_dir, workers=2):
     jobs = [(seed, i, size) for i in range(count)]
     if workers > 1:
         with Pool(workers) as p:
-            items = p.map(_render_one, jobs, chunksize=64)
+            items = p.map(pool_item, jobs, chunksize=64)
     else:
-        items = [_render_one(j) for j in jobs]
+        items = [pool_item(j) for j in jobs]
     images = np.stack([im for im, _ in items])
     scenes = [s for _, s in items]
     os.makedirs(cache_dir, exist_ok=True)
