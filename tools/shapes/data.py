@@ -14,6 +14,7 @@ from vocab import Tokenizer
 BEFORE_IMAGE = "<s>[INST] <Img>"          # the first chunk; the image's tokens follow
 CHAT_PARAPHRASES = ["describe the image", "what is in the image?", "what do you see?", "describe the picture",
                     "what is in this picture?", "tell me about the image"]
+POOL_SEED = 1                             # the shipped model's pool; train.py's --seed default
 TASK_WEIGHTS = {"vqa": 0.26, "caption": 0.09, "grounding": 0.17, "refer": 0.14, "detection": 0.14,
                 "identify": 0.10, "chat": 0.10}
 

@@ -8,7 +8,7 @@ per task per scene through `glimpse ask --batch` (greedy), and prints a table.
                                     [--training-pool]
 
 --training-pool asks the same questions about the first scenes of the training pool instead, as the model saw them
-in training (192 px): scores there no higher than on held-out scenes mean the model underfits rather than overfits.
+in training: scores there no higher than on held-out scenes mean the model underfits rather than overfits.
 """
 import argparse
 import collections
@@ -23,7 +23,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import world  # noqa: E402
-from data import pick, pool_item  # noqa: E402
+from data import POOL_SEED, pick, pool_item  # noqa: E402
 from render import Style, draw, sample_scene  # noqa: E402
 
 BAR = {"vqa": 0.95, "identify": 0.95, "refer": 0.90, "caption": 0.90, "grounding": 0.80, "detection": 0.90}
@@ -52,16 +52,19 @@ def main():
     ap.add_argument("--glimpse", default=os.path.join(ROOT, ".build/release/glimpse"))
     ap.add_argument("--model", default="shapes")
     ap.add_argument("--keep", help="keep the rendered scenes and answers in this folder")
-    ap.add_argument("--training-pool", action="store_true", help="the training pool's first scenes (seed 1, 192 px)")
+    ap.add_argument("--training-pool", action="store_true", help="the training pool's first scenes, as the model saw them")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     style = Style.heldout()
     folder = a.keep or tempfile.mkdtemp(prefix="shapes-eval-")
     os.makedirs(folder, exist_ok=True)
     lines, truth = [], {}
+    if a.training_pool:
+        from model import Config  # torch only for this mode: the side the pool is drawn at is the model's
+        side = Config().image_size
     for i in range(a.scenes):
         if a.training_pool:
-            pixels, scene = pool_item((1, i, 192))
+            pixels, scene = pool_item((POOL_SEED, i, side))
             renderer, path = "pool", os.path.join(folder, f"pool{i:04d}.png")
             Image.fromarray(pixels).save(path)
         else:

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from data import Conversations, scene_pool  # noqa: E402
+from data import POOL_SEED, Conversations, scene_pool  # noqa: E402
 from model import Config, ShapesVLM, normalize  # noqa: E402
 from world import COLOURS, SHAPES  # noqa: E402
 from vocab import Tokenizer  # noqa: E402
@@ -145,7 +145,7 @@ def main():
     ap.add_argument("--pool", type=int, default=16000)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=POOL_SEED)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--workers", type=int, default=min(os.cpu_count(), 16), help="processes rendering the pool")
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/glimpse/shapes-data"))
