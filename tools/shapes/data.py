@@ -15,20 +15,17 @@ BEFORE_IMAGE = "<s>[INST] <Img>"          # the first chunk; the image's tokens 
 CHAT_PARAPHRASES = ["describe the image", "what is in the image?", "what do you see?", "describe the picture",
                     "what is in this picture?", "tell me about the image"]
 POOL_SEED = 1                             # the shipped model's pool; train.py's --seed default
-CROWD_OBJECTS = (8, 11)                   # objects per crowded scene (the vision aid's pool), high end exclusive
 TASK_WEIGHTS = {"vqa": 0.26, "caption": 0.09, "grounding": 0.17, "refer": 0.14, "detection": 0.14,
                 "identify": 0.10, "chat": 0.10}
 
 
 def pool_item(args):
-    """Item index of a training pool (seed, index, size[, crowded]) -> (model input [size, size, 3] uint8, scene).
-    Crowded scenes hold 8 to 10 objects, more than the spec's 4: only the encoder's patch aid sees them."""
-    seed, index, size, crowded = (*args, False)[:4]
+    """Item index of the training pool (seed, index, size) -> (model input [size, size, 3] uint8, scene)."""
+    seed, index, size = args
     rng = np.random.default_rng([seed, index])
     style = Style()
     side = int(rng.integers(224, 513)) if rng.random() < 0.7 else None
-    count = int(rng.integers(*CROWD_OBJECTS)) if crowded else None
-    scene = sample_scene(rng, style, side, count)
+    scene = sample_scene(rng, style, side)
     encoded, _, _ = draw(scene, rng, style)
     for o in scene.objects:
         o.params = {}
@@ -46,15 +43,15 @@ def _scene_from(record):
     return world.Scene(record["side"], objects)
 
 
-def scene_pool(count, seed, size, cache_dir, workers=2, crowded=False):
+def scene_pool(count, seed, size, cache_dir, workers=2):
     """[count, size, size, 3] uint8 images and their scenes; rendered once, then read from the cache.
     The cache is an .npy file and JSON (not a pickle), so numpy 1 and 2 both read what either wrote."""
-    stem = os.path.join(cache_dir, f"{'crowd' if crowded else 'pool'}-{seed}-{count}-{size}")
+    stem = os.path.join(cache_dir, f"pool-{seed}-{count}-{size}")
     if os.path.exists(stem + ".json") and os.path.exists(stem + ".npy"):
         with open(stem + ".json") as f:
             scenes = [_scene_from(r) for r in json.load(f)]
         return np.load(stem + ".npy"), scenes
-    jobs = [(seed, i, size, crowded) for i in range(count)]
+    jobs = [(seed, i, size) for i in range(count)]
     if workers > 1:
         with Pool(workers) as p:
             items = p.map(pool_item, jobs, chunksize=64)

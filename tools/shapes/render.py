@@ -39,10 +39,9 @@ def _separated(a, b, gap):
     return (a[0] - b[2] >= gap or b[0] - a[2] >= gap or a[1] - b[3] >= gap or b[1] - a[3] >= gap)
 
 
-def sample_scene(rng, style=Style(), side=None, count=None):
-    """A scene of the spec; `count` objects (as many as fit) instead of the spec's 1 to 4 when given."""
+def sample_scene(rng, style=Style(), side=None):
     side = side or int(rng.integers(style.side_range[0], style.side_range[1] + 1))
-    n = count or int(rng.integers(1, 5))
+    n = int(rng.integers(1, 5))
     pairs = rng.permutation([(c, s) for c in COLOURS for s in SHAPES])
     objects, rects = [], []
     for colour, shape in pairs:

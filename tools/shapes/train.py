@@ -4,16 +4,16 @@
 
 Renders a pool of scenes (cached in ~/.cache/glimpse/shapes-data), then trains on conversations about them
 (1-3 turns in MiniGPT-v2's format, fresh questions every time, images mirrored at random) with AdamW and a
-cosine schedule over whichever comes first of --steps and --minutes. Each step also shows the encoder alone a few
-crowded scenes (8-10 objects) for its patch aid: a from-scratch ViT is slow to tell shapes apart, and a crowded
-scene gives it three to four times as many objects to learn from per image. (A probe, naming objects' shapes
-from the ViT's patch features, 32 images a step: one object of each of the spec's scenes, 0.49 right on held-out
-objects after 300 steps; every object of crowded scenes, 0.78. A small CNN in place of the ViT: 0.91 after 250.)
-Writes DIR/shapes.pt (checkpoint, resumed if present) and the GGUF pair DIR/shapes.gguf + DIR/shapes-mmproj.gguf.
+cosine schedule over whichever comes first of --steps and --minutes. Writes DIR/shapes.pt (checkpoint, resumed
+if present) and the GGUF pair DIR/shapes.gguf + DIR/shapes-mmproj.gguf.
 Why one joint stage: a LLaVA-style split (the ViT alone with a per-patch aid for 27 minutes, then the projector and
 decoder on its frozen features for 83 minutes; commit 5d1c749) ran more steps in the same 110 minutes but scored
 lower on the held-out evaluation (identify 0.42 against 0.59, caption 0.20 against 0.30): the frozen encoder still
 confused shapes, and nothing downstream could mend that.
+Why no crowded scenes for the encoder: showing it 16 scenes of 8-10 objects a step beside the conversations
+(commit 3ae3778) taught a probe of the ViT's patch features shapes faster (0.78 right after 300 steps against
+0.49), but made each step half again as slow; the 100-minute run managed 1956 steps and scored lower (identify
+0.40 against 0.59, caption 0.18 against 0.30): whole-model steps count for more than the encoder's aid.
 """
 import argparse
 import copy
@@ -99,24 +99,12 @@ def patch_targets(scene, grid, size):
     return colour, shape, box
 
 
-def maybe_mirrored(img, scene, rng):
-    return (img[:, ::-1], mirrored(scene)) if rng.random() < 0.5 else (img, scene)
-
-
-def crowd_batch(images, scenes, idx, rng, grid):
-    """Pixels and patch-aid targets of crowded scenes (no conversation: only the encoder sees them)."""
-    pix, targets = [], []
-    for i in idx:
-        img, scene = maybe_mirrored(images[i], scenes[i], rng)
-        targets.append(patch_targets(scene, grid, img.shape[0]))
-        pix.append(np.ascontiguousarray(img))
-    return normalize(torch.from_numpy(np.stack(pix))), tuple(torch.stack(t) for t in zip(*targets))
-
-
 def batch(images, scenes, idx, conv, rng, grid):
     pix, afters, masks, targets = [], [], [], []
     for i in idx:
-        img, scene = maybe_mirrored(images[i], scenes[i], rng)
+        img, scene = images[i], scenes[i]
+        if rng.random() < 0.5:
+            img, scene = img[:, ::-1], mirrored(scene)
         ids, mask = conv.sample(scene, rng)
         targets.append(patch_targets(scene, grid, img.shape[0]))
         pix.append(np.ascontiguousarray(img))
@@ -139,10 +127,6 @@ def loss_of(model, head, pixels, before, after, labels, dense):
     start = before.shape[1] + model.config.image_tokens - 1   # the logit that predicts after[:, 0]
     pred = logits[:, start:start + after.shape[1]]
     lm = F.cross_entropy(pred.reshape(-1, pred.shape[-1]), labels.reshape(-1), ignore_index=-100)
-    return lm, patch_aid_loss(head, patches, dense)
-
-
-def patch_aid_loss(head, patches, dense):
     colour, shape, box = dense
     aux = F.cross_entropy(head.colour(patches).flatten(0, 1), colour.flatten()) \
         + F.cross_entropy(head.shape(patches).flatten(0, 1), shape.flatten())
@@ -154,7 +138,7 @@ def patch_aid_loss(head, patches, dense):
         target = torch.exp(-0.5 * (values[None, :] - box.flatten(0, 1)[inside].reshape(-1, 1).float()) ** 2)
         target = target / target.sum(-1, keepdim=True)
         aux = aux + -(target * F.log_softmax(logits, -1)).sum(-1).mean()
-    return aux
+    return lm, aux
 
 
 def main():
@@ -164,8 +148,6 @@ def main():
     ap.add_argument("--minutes", type=float, default=110)
     ap.add_argument("--pool", type=int, default=16000)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--crowd-pool", type=int, default=8000, help="crowded scenes for the encoder's patch aid")
-    ap.add_argument("--crowd-batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=POOL_SEED)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
@@ -174,7 +156,7 @@ def main():
     ap.add_argument("--smoke", action="store_true", help="a few steps on a small pool (CI)")
     a = ap.parse_args()
     if a.smoke:
-        a.steps, a.pool, a.batch, a.crowd_pool, a.crowd_batch = 3, 64, 4, 16, 2
+        a.steps, a.pool, a.batch = 3, 64, 4
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -185,9 +167,7 @@ def main():
     config = Config(vocab=len(tok.vocab))
     t0 = time.time()
     images, scenes = scene_pool(a.pool, a.seed, config.image_size, a.cache, workers=1 if a.smoke else a.workers)
-    crowd_images, crowd_scenes = scene_pool(a.crowd_pool, a.seed + 1, config.image_size, a.cache,
-                                            workers=1 if a.smoke else a.workers, crowded=True)
-    print(f"pool: {len(scenes)} scenes and {len(crowd_scenes)} crowded ones in {time.time() - t0:.0f} s", flush=True)
+    print(f"pool: {len(scenes)} scenes in {time.time() - t0:.0f} s", flush=True)
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = ShapesVLM(config)
@@ -226,9 +206,6 @@ def main():
         pixels, before, after, labels, dense = batch(images, scenes, idx, conv, rng, config.grid)
         lm, aux = loss_of(model, head, pixels.to(device), before.to(device), after.to(device), labels.to(device),
                           tuple(t.to(device) for t in dense))
-        crowd_pixels, crowd_dense = crowd_batch(crowd_images, crowd_scenes, rng.integers(len(crowd_scenes), size=a.crowd_batch),
-                                                rng, config.grid)
-        aux = aux + patch_aid_loss(head, model.patch_features(crowd_pixels.to(device)), tuple(t.to(device) for t in crowd_dense))
         opt.zero_grad(set_to_none=True)
         (lm + aux).backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
