@@ -3,9 +3,9 @@
     python tools/shapes/train.py --out DIR [--minutes 110] [--steps 6000] [--pool 16000] [--smoke]
 
 Renders a pool of scenes (cached in ~/.cache/glimpse/shapes-data), then trains on conversations about them
-(1-3 turns in MiniGPT-v2's format, fresh questions every time, images mirrored at random) with AdamW and a
-cosine schedule over whichever comes first of --steps and --minutes. Writes DIR/shapes.pt (checkpoint, resumed
-if present) and the GGUF pair DIR/shapes.gguf + DIR/shapes-mmproj.gguf.
+(turns in MiniGPT-v2's format until a row holds 90 tokens, fresh questions every time, images mirrored at
+random) with AdamW and a cosine schedule over whichever comes first of --steps and --minutes. Writes
+DIR/shapes.pt (checkpoint, resumed if present) and the GGUF pair DIR/shapes.gguf + DIR/shapes-mmproj.gguf.
 Why one joint stage: a LLaVA-style split (the ViT alone with a per-patch aid for 27 minutes, then the projector and
 decoder on its frozen features for 83 minutes; commit 5d1c749) ran more steps in the same 110 minutes but scored
 lower on the held-out evaluation (identify 0.42 against 0.59, caption 0.20 against 0.30): the frozen encoder still
