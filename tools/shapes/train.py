@@ -12,8 +12,8 @@ lower on the held-out evaluation (identify 0.42 against 0.59, caption 0.20 again
 confused shapes, and nothing downstream could mend that.
 Why no crowded scenes for the encoder: showing it 16 scenes of 8-10 objects a step beside the conversations
 (commit 3ae3778) taught a probe of the ViT's patch features shapes faster (0.78 right after 300 steps against
-0.49), but made each step half again as slow; the 100-minute run managed 1956 steps and scored lower (identify
-0.40 against 0.59, caption 0.18 against 0.30): whole-model steps count for more than the encoder's aid.
+0.49), but the 100-minute run (1956 steps, 1-3 turn conversations) scored lower than the 1-3 turn run without
+them (identify 0.40 against 0.59, caption 0.18 against 0.30, in 3230 steps on a faster machine).
 """
 import argparse
 import copy
