@@ -215,11 +215,14 @@ class LlamaForCausalLM(nn.Module):
         super().__init__()
         self.model = LlamaModel(c)
 
-    def forward(self, embeds):
+    def forward(self, embeds, only=None):
+        """[B, T, W] -> logits [B, T, V], or [K, V] at the K positions where the [B, T] mask `only` is true (the
+        training loss needs only the answers' positions, and the output layer is the decoder's widest matmul)."""
         x = embeds
         for layer in self.model.layers:
             x = layer(x)
-        return self.model.norm(x) @ self.model.embed_tokens.weight.t()
+        x = self.model.norm(x)
+        return (x if only is None else x[only]) @ self.model.embed_tokens.weight.t()
 
 
 # MARK: The whole model
@@ -259,12 +262,13 @@ class ShapesVLM(nn.Module):
         """[B, 3, S, S] normalized -> [B, N/4, W] image tokens (MiniGPT-v2's encode_img)."""
         return self.project(self.patch_features(pixels))
 
-    def forward(self, pixels, before, after, return_patches=False):
-        """Logits for [before tokens][image][after tokens]; before: [B, Tb], after: [B, Ta] (right-padded)."""
+    def forward(self, pixels, before, after, return_patches=False, only=None):
+        """Logits for [before tokens][image][after tokens]; before: [B, Tb], after: [B, Ta] (right-padded); with
+        `only` ([B, Tb + image tokens + Ta] bool), just those positions' logits, [K, V]."""
         emb = self.llama_model.model.embed_tokens
         patches = self.patch_features(pixels)
         x = torch.cat([emb(before), self.project(patches), emb(after)], dim=1)
-        logits = self.llama_model(x)
+        logits = self.llama_model(x, only)
         return (logits, patches) if return_patches else logits
 
 

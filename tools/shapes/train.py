@@ -123,10 +123,12 @@ def batch(images, scenes, idx, conv, rng, grid):
 
 def loss_of(model, head, pixels, before, after, labels, dense):
     """The answers' cross-entropy, plus the patch head's losses (returned apart, for the log)."""
-    logits, patches = model(pixels, before, after, return_patches=True)
+    answered = labels != -100
     start = before.shape[1] + model.config.image_tokens - 1   # the logit that predicts after[:, 0]
-    pred = logits[:, start:start + after.shape[1]]
-    lm = F.cross_entropy(pred.reshape(-1, pred.shape[-1]), labels.reshape(-1), ignore_index=-100)
+    only = torch.zeros(labels.shape[0], start + labels.shape[1] + 1, dtype=torch.bool, device=labels.device)
+    only[:, start:start + labels.shape[1]] = answered        # [B, Tb + image tokens + Ta]
+    logits, patches = model(pixels, before, after, return_patches=True, only=only)
+    lm = F.cross_entropy(logits, labels[answered])
     colour, shape, box = dense
     aux = F.cross_entropy(head.colour(patches).flatten(0, 1), colour.flatten()) \
         + F.cross_entropy(head.shape(patches).flatten(0, 1), shape.flatten())
