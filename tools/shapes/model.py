@@ -275,6 +275,6 @@ class ShapesVLM(nn.Module):
 def normalize(images_uint8):
     """[B, S, S, 3] uint8 -> [B, 3, S, S] float, CLIP mean/std (Blip2ImageEvalProcessor)."""
     x = images_uint8.permute(0, 3, 1, 2).float() / 255
-    mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
+    mean = torch.tensor(CLIP_MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(CLIP_STD, device=x.device).view(1, 3, 1, 1)
     return (x - mean) / std
