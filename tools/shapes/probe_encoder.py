@@ -5,8 +5,8 @@ for each object of held-out scenes, by the vote of the patches the object owns (
 
 The evaluation scores whole answers; this says whether a miss starts in the encoder. Run 7's head named the shape
 of 90% of large objects but 48% of small ones (200 scenes), which is why the trainer now weighs small objects'
-patches more; the model shipped after that change names 95% and 62%, and the one trained the same way in steps of
-16 conversations instead of 32 (twice the steps) 99% and 86%.
+patches more; the model trained after that change names 95% and 62%, the one trained the same way in steps of
+16 conversations instead of 32 (twice the steps) 99% and 86%, and the GPU-trained one shipped now every object.
 """
 import argparse
 import collections

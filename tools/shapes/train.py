@@ -1,11 +1,13 @@
-"""Trains the built-in `shapes` model from scratch on CPU (a GPU is used when there is one), then exports it.
+"""Trains the built-in `shapes` model from scratch, on a GPU when there is one, else on the CPU; then exports it.
 
-    python tools/shapes/train.py --out DIR [--minutes 110] [--steps 12000] [--batch 16] [--pool 16000] [--smoke]
+    python tools/shapes/train.py --out DIR [--minutes M] [--batch B] [--lr LR] [--pool N] [--smoke]
 
 Renders a pool of scenes (cached in ~/.cache/glimpse/shapes-data), then trains on conversations about them
 (turns in MiniGPT-v2's format until a row holds 90 tokens, fresh questions every time, images mirrored at
-random) with AdamW and a cosine schedule over whichever comes first of --steps and --minutes. Writes
+random) with AdamW and a cosine schedule over --minutes (RECIPES gives each device's defaults). Writes
 DIR/shapes.pt (checkpoint, resumed if present) and the GGUF pair DIR/shapes.gguf + DIR/shapes-mmproj.gguf.
+The shipped model is the GPU recipe's: on an H100, 17000 steps of 128 conversations in 16 minutes scored 0.98 or
+more on every task of the 300-scene evaluation. The rest of this note is about the 2-core CPU recipe.
 Why one joint stage: a LLaVA-style split (the ViT alone with a per-patch aid for 27 minutes, then the projector and
 decoder on its frozen features for 83 minutes; commit 5d1c749) ran more steps in the same 110 minutes but scored
 lower on the held-out evaluation (identify 0.42 against 0.59, caption 0.20 against 0.30): the frozen encoder still
@@ -219,14 +221,27 @@ def loss_of(model, head, pixels, before, after, labels, dense):
     return lm, aux
 
 
+# What a run does when not told otherwise, by the device it trains on (measured: docs/shapes-training.md). Per
+# conversation seen, the CPU's small steps learn more (answer loss 0.36 after 92,000 of them, against 0.62 in steps
+# of 128), but the shipped GPU run saw 2.2 million in 16 minutes, and that is what took it past the issue's bar.
+RECIPES = {
+    # Fits the issue's 2 hours on 2 cores. Why 16 a step: the module docstring.
+    "cpu": {"minutes": 108, "pool": 16000, "batch": 16, "lr": 1e-3},
+    # The shipped model's: an H100 stepped 128 conversations 16 times a second, bound by 15 loader processes (the
+    # GPU was a quarter busy); a pool three times larger, since each scene is seen about 45 times over the run.
+    "cuda": {"minutes": 20, "pool": 48000, "batch": 128, "lr": 1.5e-3},
+}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
-    ap.add_argument("--steps", type=int, default=12000)
-    ap.add_argument("--minutes", type=float, default=110)
-    ap.add_argument("--pool", type=int, default=16000)
-    ap.add_argument("--batch", type=int, default=16)   # why 16: the module docstring
-    ap.add_argument("--lr", type=float, default=1e-3)
+    # Left out, these four come from RECIPES for the device it trains on.
+    ap.add_argument("--minutes", type=float)
+    ap.add_argument("--pool", type=int)
+    ap.add_argument("--batch", type=int)
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--steps", type=int, default=1_000_000, help="a cap; the minutes are what end a run")
     ap.add_argument("--seed", type=int, default=POOL_SEED)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--workers", type=int, default=min(os.cpu_count(), 16), help="processes rendering the pool")
@@ -235,6 +250,10 @@ def main():
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/glimpse/shapes-data"))
     ap.add_argument("--smoke", action="store_true", help="a few steps on a small pool (CI)")
     a = ap.parse_args()
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    for key, value in RECIPES[device.type].items():
+        if getattr(a, key) is None:
+            setattr(a, key, value)
     if a.smoke:
         a.steps, a.pool, a.batch = 3, 64, 4
     torch.set_num_threads(a.threads)
@@ -248,18 +267,17 @@ def main():
     images, scenes = scene_pool(a.pool, a.seed, config.image_size, a.cache, workers=1 if a.smoke else a.workers)
     print(f"pool: {len(scenes)} scenes in {time.time() - t0:.0f} s", flush=True)
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     loaders = a.loaders if a.loaders is not None else (os.cpu_count() - 1 if device.type == "cuda" else 0)
     # The loaders fork before CUDA starts in this process.
     batches = Batches(scenes, conv, config.grid, config.image_size, a.batch, a.seed, loaders)
-    pool_images = torch.from_numpy(images).to(device)   # [N, S, S, 3] uint8; 4.4 GB for 40000 scenes
+    pool_images = torch.from_numpy(images).to(device)   # [N, S, S, 3] uint8; 5.3 GB for 48000 scenes
     torch.backends.cuda.matmul.allow_tf32 = True
     model = ShapesVLM(config)
     head = PatchHead(config.vit_width)
     coordinate_init(model, tok)
     model.to(device)
     head.to(device)
-    print(f"training on {device}", flush=True)
+    print(f"training on {device}: {a.minutes} minutes, {a.batch} conversations a step, lr {a.lr}", flush=True)
     opt = torch.optim.AdamW(list(model.parameters()) + list(head.parameters()), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.05)
     ckpt_path = os.path.join(a.out, "shapes.pt")
     step, elapsed_before = 0, 0.0
@@ -267,7 +285,8 @@ def main():
         ck = torch.load(ckpt_path, map_location="cpu")
         model.load_state_dict(ck["model"])
         head.load_state_dict(ck["head"])
-        opt.load_state_dict(ck["optimizer"])
+        if "optimizer" in ck:   # a weights-only copy (as brought back from a GPU machine) starts it afresh
+            opt.load_state_dict(ck["optimizer"])
         step, elapsed_before = ck["step"], ck["elapsed"]
         print(f"resumed at step {step}", flush=True)
 
