@@ -1,8 +1,9 @@
 """Scores the built-in model through the Swift engine on held-out scenes, as the spec's last section says.
 
 Renders scenes with another seed and drawing parameters the training never used (Style.heldout(): image sides
-of any value, JPEG quality 70-74, wider triangle/star/cross proportions), from both rasterizers, asks one question
-per task per scene through `glimpse ask --batch` (greedy), and prints a table.
+of any value, JPEG quality 70-74, wider triangle/star/cross proportions), a third each by render.py's two
+rasterizers and by OpenCV (render_opencv.py, which the training never uses), asks one question per task per scene
+through `glimpse ask --batch` (greedy), and prints a table.
 
     python tools/shapes/evaluate.py [--scenes 120] [--glimpse .build/release/glimpse] [--model shapes]
                                     [--training-pool]
@@ -25,6 +26,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import world  # noqa: E402
 from data import POOL_SEED, pick, pool_item  # noqa: E402
 from render import Style, draw, sample_scene  # noqa: E402
+
+try:
+    import render_opencv  # noqa: E402
+except ImportError:
+    sys.exit("evaluate.py draws a third of its scenes with OpenCV: run scripts/setup-train (python3-opencv), or "
+             "scripts/setup-train --pypi-torch (opencv-python-headless)")
+
+RENDERERS = ["pil", "numpy", "opencv"]
 
 BAR = {"vqa": 0.95, "identify": 0.95, "refer": 0.90, "caption": 0.90, "grounding": 0.80, "detection": 0.90}
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -68,9 +77,12 @@ def main():
             renderer, path = "pool", os.path.join(folder, f"pool{i:04d}.png")
             Image.fromarray(pixels).save(path)
         else:
-            renderer = ["pil", "numpy"][i % 2]
+            renderer = RENDERERS[i % len(RENDERERS)]
             scene = sample_scene(rng, style, side=int(rng.integers(224, 1025)))
-            encoded, fmt, _ = draw(scene, rng, style, renderer=renderer)
+            if renderer == "opencv":
+                encoded, fmt, _ = render_opencv.draw(scene, rng)
+            else:
+                encoded, fmt, _ = draw(scene, rng, style, renderer=renderer)
             path = os.path.join(folder, f"scene{i:04d}.{'jpg' if fmt == 'jpeg' else 'png'}")
             with open(path, "wb") as f:
                 f.write(encoded)
@@ -100,7 +112,7 @@ def main():
         f.write("\n".join(misses) + "\n")
     which = "training-pool" if a.training_pool else "held-out"
     print(f"{a.scenes} {which} scenes, {len(lines)} questions, model {a.model}; misses in {folder}/misses.txt\n")
-    renderers = [] if a.training_pool else ["pil", "numpy"]
+    renderers = [] if a.training_pool else RENDERERS
     print("| task | questions | score | " + "".join(f"{r} | " for r in renderers) + "bar |")
     print("| --- | ---: | ---: | " + "---: | " * len(renderers) + "---: |")
     ok = True
