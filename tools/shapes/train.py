@@ -175,9 +175,16 @@ class Batches:
             self.pending.append(self.pool.apply_async(_loader_batch, (nxt,)))
         return self.pending.pop(0).get()
 
+    def close(self):
+        if self.pool is not None:
+            self.pool.terminate()   # the batches written ahead are not needed
+
+
+BATCH_STREAM = 7   # batch generators are seeded (seed, 7, step), apart from the pool's (seed, index)
+
 
 def _make_batch(step, scenes, conv, grid, size, batch, seed):
-    rng = np.random.default_rng([seed, 7, step])
+    rng = np.random.default_rng([seed, BATCH_STREAM, step])
     idx = rng.integers(len(scenes), size=batch)
     flips = rng.random(batch) < 0.5
     return (torch.from_numpy(idx), torch.from_numpy(flips)) + batch_text(scenes, idx, flips, conv, rng, grid, size)
@@ -323,6 +330,7 @@ def main():
             save()
             saved_at = time.time()
     save(done=True)
+    batches.close()
     print(f"trained {step} steps in {elapsed / 60:.1f} min", flush=True)
 
     try:
