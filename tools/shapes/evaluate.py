@@ -6,7 +6,7 @@ rasterizers and by OpenCV (render_opencv.py, which the training never uses), ask
 through `glimpse ask --batch` (greedy), and prints a table.
 
     python tools/shapes/evaluate.py [--scenes 120] [--glimpse .build/release/glimpse] [--model shapes]
-                                    [--training-pool]
+                                    [--training-pool] [--require-bar]
 
 --training-pool asks the same questions about the first scenes of the training pool instead, as the model saw them
 in training: scores there no higher than on held-out scenes mean the model underfits rather than overfits.
@@ -62,6 +62,7 @@ def main():
     ap.add_argument("--model", default="shapes")
     ap.add_argument("--keep", help="keep the rendered scenes and answers in this folder")
     ap.add_argument("--training-pool", action="store_true", help="the training pool's first scenes, as the model saw them")
+    ap.add_argument("--require-bar", action="store_true", help="exit with status 1 unless every task meets the bar")
     a = ap.parse_args()
     rng = np.random.default_rng(a.seed)
     style = Style.heldout()
@@ -124,6 +125,8 @@ def main():
         print(f"| `[{task}]` | {len(v)} | {label}{mean:.3f} | {per}{BAR[task]:.2f} |")
         ok &= mean >= BAR[task]
     print("\nall bars met" if ok else "\nsome bars not met")
+    if a.require_bar and not ok:
+        sys.exit(1)
 
 
 if __name__ == "__main__":
