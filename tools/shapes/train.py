@@ -170,10 +170,12 @@ class Batches:
     def __call__(self, step):
         if self.pool is None:
             return _make_batch(step, *self.args)
+        if self.pending and self.pending[0][0] != step:   # asked out of order: what was written ahead is of no use
+            self.pending = []
         while len(self.pending) < self.ahead:
             nxt = step + len(self.pending)
-            self.pending.append(self.pool.apply_async(_loader_batch, (nxt,)))
-        return self.pending.pop(0).get()
+            self.pending.append((nxt, self.pool.apply_async(_loader_batch, (nxt,))))
+        return self.pending.pop(0)[1].get()
 
     def close(self):
         if self.pool is not None:
