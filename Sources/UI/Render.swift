@@ -70,6 +70,7 @@ extension AppState {
                     case .text(let t): runs.append((t, theme.assistant))
                     case .phrase(let phrase, let boxes):
                         runs.append((phrase, boxStyle(pane: p, box: boxIndex)))
+                        runs += labelRuns(pane: p, boxes: boxIndex ..< boxIndex + boxes.count)
                         boxIndex += boxes.count
                     case .box:
                         runs.append(("[box \(boxLabel(pane: p, box: boxIndex))]", boxStyle(pane: p, box: boxIndex)))
@@ -109,6 +110,20 @@ extension AppState {
             lines.append(segs)
         }
         return lines
+    }
+
+    /// " [1]" or " [2,3]" after a phrase, each label in its box's colour: the text names the boxes on the preview
+    /// without relying on colour (the mono theme has none, side-by-side panes give all their boxes one, and the
+    /// palette repeats after a few boxes).
+    func labelRuns(pane p: Int, boxes: Range<Int>) -> [(String, Style)] {
+        guard let first = boxes.first else { return [] }
+        var runs: [(String, Style)] = [("\u{00A0}[", boxStyle(pane: p, box: first))]   // no line break before it
+        for i in boxes {
+            if i != first { runs.append((",", boxStyle(pane: p, box: i))) }
+            runs.append((boxLabel(pane: p, box: i), boxStyle(pane: p, box: i)))
+        }
+        runs.append(("]", boxStyle(pane: p, box: boxes.upperBound - 1)))
+        return runs
     }
 
     /// "3" with one pane, "B3" side by side.

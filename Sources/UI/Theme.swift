@@ -32,7 +32,7 @@ public struct Theme: Sendable, Equatable {
         input: Style(foreground: .indexed(255), background: .indexed(236)),
         error: Style(foreground: .indexed(203), background: .indexed(235), bold: true),
         notice: Style(foreground: .indexed(114), background: .indexed(235)),
-        boxes: [196, 46, 33, 226, 201, 208].map { Style(foreground: .indexed($0), background: .indexed(235), bold: true) })
+        boxes: [51, 201, 231, 217, 118, 137].map { Style(foreground: .indexed($0), background: .indexed(235), bold: true) })
 
     /// For NO_COLOR and monochrome terminals: attributes only.
     public static let mono = Theme(

@@ -52,6 +52,9 @@ final class PaneTests: XCTestCase {
         let s = comparison(2, 120, 40)
         let screen = s.render()
         for label in ["┌A1", "└B1", "┌B2"] { XCTAssertTrue(screen.text.contains(label), "\(label) on the preview (B1 shares A1's corner)") }
+        XCTAssertTrue(screen.text.contains("large red circle\u{00A0}[B1], small blue"), "pane B's phrases name its boxes")
+        XCTAssertTrue(screen.text.contains("star\u{00A0}[B2]"), "a label wraps with the word before it")
+        XCTAssertTrue(screen.text.contains("large red circle\u{00A0}[A1]"))
         let b = s.theme.boxes[1].foreground
         XCTAssertTrue((0 ..< screen.height).contains { y in (0 ..< screen.width).contains { x in screen[x, y].text == "┌" && screen[x, y].style.foreground == b } },
                       "pane B's boxes in pane B's colour")

@@ -38,7 +38,22 @@ final class ScreenTests: XCTestCase {
         let phraseCell = (0 ..< screen.width).compactMap { x in (0 ..< screen.height).first { y in screen[x, y].text == "l" && screen[x, y].style.foreground == boxColor }.map { _ in x } }
         XCTAssertFalse(phraseCell.isEmpty, "the first phrase is drawn in the first box's colour")
         XCTAssertTrue(screen.text.contains("┌1"), "box 1 is outlined and numbered on the preview")
+        XCTAssertTrue(screen.text.contains("a large red circle\u{00A0}[1] and a small blue star\u{00A0}[2]"), "each phrase says which box is its")
         XCTAssertTrue(screen.text.contains("42.5 tok/s"))
+    }
+
+    func testAPhraseWithSeveralBoxesListsTheirLabelsEachInItsColour() {
+        var s = state(120, 40)
+        _ = s.send(.imageAttached(ImageEntry(name: "scene.png", path: "/x/scene.png", width: 448, height: 448)))
+        s.type("circles")
+        _ = s.send(.key(.enter), .token(generation: 1, text: "<p>circles</p> {<10><10><30><30>}<delim>{<60><60><80><80>}"), .finished(generation: 1))
+        let screen = s.render()
+        XCTAssertTrue(screen.text.contains("circles\u{00A0}[1,2]"))
+        XCTAssertTrue(screen.text.contains("┌2"))
+        let row = (0 ..< screen.height).first { screen.row($0).contains("circles\u{00A0}[1,2]") }!
+        let at = Array(screen.row(row)).firstIndex(of: "[")!
+        XCTAssertEqual(screen[at + 1, row].style.foreground, s.theme.boxes[0].foreground)
+        XCTAssertEqual(screen[at + 3, row].style.foreground, s.theme.boxes[1].foreground)
     }
 
     func testImageAndBoxes80x24() { assertSnapshot(conversationWithImage(80, 24).render(), named: "boxes-80x24") }
