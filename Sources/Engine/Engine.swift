@@ -327,6 +327,7 @@ public actor Engine {
         var sampler = Sampler(request.sampling)
         var detokenizer = StreamingDetokenizer(tokenizer: model.tokenizer)
         var filter = StopStringFilter(stops: model.template.stopStrings + request.extraStopStrings)
+        var answerStart = AnswerStart(trimming: { if case .chat = request.prompt { true } else { false } }())
         let eog = model.tokenizer.vocabulary.endOfGeneration
         var history = prompt
         var reason = FinishReason.maxTokens
@@ -340,7 +341,8 @@ public actor Engine {
             if eog.contains(next) { reason = .endOfGeneration; break }
             history.append(next)
             let piece = filter.push(detokenizer.append(next))
-            if !piece.emit.isEmpty { out.yield(.token(piece.emit)) }
+            let emit = answerStart.pass(piece.emit)
+            if !emit.isEmpty { out.yield(.token(emit)) }
             if piece.stopped { reason = .stopString; break }
             guard cache.count < cache.capacity else { reason = .maxTokens; break }
             do {
@@ -354,7 +356,7 @@ public actor Engine {
             out.yield(.stats(stats))
         }
         if reason != .stopString {
-            let tail = filter.push(detokenizer.flush()).emit + filter.flush()
+            let tail = answerStart.pass(filter.push(detokenizer.flush()).emit + filter.flush())
             if !tail.isEmpty { out.yield(.token(tail)) }
         }
         stats.generationSeconds = seconds(since: genStart)

@@ -78,7 +78,10 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     /// The prompt for `messages`, ending where the assistant's next answer begins.
     public func render(_ messages: [ChatMessage]) -> String {
         let system = messages.first { $0.role == .system }?.content
+        // Earlier answers go back as the template writes them: a streamed answer may begin with its first token's
+        // word-start space ("▁3"), and " \(content)" would then make a "▁" token the model never saw there.
         let turns = messages.filter { $0.role != .system }
+            .map { $0.role == .assistant ? ChatMessage(.assistant, $0.content.trimmingWhitespace) : $0 }
         var out = ""
         switch self {
         case .vicuna:

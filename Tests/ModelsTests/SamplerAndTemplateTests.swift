@@ -34,6 +34,16 @@ final class SamplerAndTemplateTests: XCTestCase {
         XCTAssertEqual(ChatTemplate.detect(templateText: "{{<|im_start|>}}", architecture: "llama", hasToken: { _ in false }), .chatml)
         XCTAssertEqual(ChatTemplate.detect(templateText: nil, architecture: "gemma3", hasToken: { _ in false }), .gemma)
     }
+
+    func testAnEarlierAnswerGoesBackAsTheTemplateWritesIt() {
+        // An answer as streamed from a SentencePiece vocabulary ("▁3" -> " 3") must not become "[/INST]  3".
+        for template in ChatTemplate.allCases {
+            let streamed = [ChatMessage(.user, "q"), ChatMessage(.assistant, " 3 \n"), ChatMessage(.user, "again")]
+            let clean = [ChatMessage(.user, "q"), ChatMessage(.assistant, "3"), ChatMessage(.user, "again")]
+            XCTAssertEqual(template.render(streamed), template.render(clean), "\(template)")
+        }
+        XCTAssertEqual(ChatTemplate.minigptv2.render([ChatMessage(.user, "q"), ChatMessage(.assistant, " 3")]), "<s>[INST] q [/INST] 3</s>")
+    }
 }
 
 final class SamplerSelectionTests: XCTestCase {
