@@ -211,14 +211,8 @@ final class VisionEncoder: @unchecked Sendable {
                 ws.hidden.withUnsafeMutableBufferPointer { linear(blk.up, blk.upBias, nb.baseAddress!, n, $0.baseAddress!, scratch, pool) }
             }
             ws.hidden.withUnsafeMutableBufferPointer { hb in
-                let h = hb.baseAddress!
-                let count = n * feedForward
-                switch activation {
-                case .geluTanh: for i in 0 ..< count { h[i] = Ops.geluTanh(h[i]) }
-                case .geluErf: for i in 0 ..< count { h[i] = Ops.geluErf(h[i]) }
-                case .geluQuick: for i in 0 ..< count { h[i] = Ops.geluQuick(h[i]) }
-                case .silu: for i in 0 ..< count { h[i] = Ops.silu(h[i]) }
-                }
+                let h = hb.baseAddress!, act = activation
+                pool.parallelRanges(n * feedForward, grain: 16384) { r in Ops.activate(h + r.lowerBound, r.count, act) }
             }
             let hidden = ws.hidden
             hidden.withUnsafeBufferPointer { hb in

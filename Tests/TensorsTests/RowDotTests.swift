@@ -49,4 +49,23 @@ final class OpsTests: XCTestCase {
         XCTAssertEqual(Ops.exp(-200), Ops.exp(-87.3))
         XCTAssertFalse(Ops.exp(200).isNaN)
     }
+
+    /// The GELUs without libm against their definitions in double precision: within 3e-7 of the output's size
+    /// (at least 1), from far negative (where they must reach 0, not NaN) to far positive (where they are x).
+    func testGelusAreAccurate() {
+        let tanhGelu = { (x: Double) in 0.5 * x * (1 + Foundation.tanh(0.7978845608 * (x + 0.044715 * x * x * x))) }
+        let erfGelu = { (x: Double) in 0.5 * x * (1 + Foundation.erf(x / 2.0.squareRoot())) }
+        for (name, fast, exact) in [("tanh", Ops.geluTanh, tanhGelu), ("erf", Ops.geluErf, erfGelu)] {
+            var worst = 0.0
+            var x: Float = -30
+            while x < 30 {
+                let want = exact(Double(x))
+                worst = max(worst, abs(Double(fast(x)) - want) / max(1, abs(want)))
+                x += 0.00731
+            }
+            XCTAssertLessThan(worst, 3e-7, "GELU (\(name)): largest error \(worst)")
+            XCTAssertEqual(fast(-1000), 0, "GELU (\(name)) far left")
+            XCTAssertEqual(fast(1000), 1000, "GELU (\(name)) far right")
+        }
+    }
 }
