@@ -71,9 +71,14 @@ public enum MatMul {
             }
             return
         }
-        // Bands of 256 rows: large enough that sgemm's packing and setup are amortized, small enough
+        // Bands of at most 256 rows: large enough that sgemm's packing and setup are amortized, small enough
         // (256 x K floats per thread) to stay a scratch buffer rather than a dequantized copy of the tensor.
-        let band = 256
+        // Their count is a multiple of the threads, so every thread gets the same share: with fixed 256-row
+        // bands, a 256-row weight (Gemma 3's k and v) left one of two cores idle, and a 640-row one gave one
+        // core two bands to the other's one.
+        let threads = pool.threadCount
+        let evenBands = ((rows + 255) / 256 + threads - 1) / threads * threads
+        let band = (rows + evenBands - 1) / evenBands
         let bands = (rows + band - 1) / band
         scratch.ensureBands(threads: pool.threadCount, floats: band * k)
         let slot = Atomic<Int>(0)
