@@ -34,7 +34,10 @@ let package = Package(
         // libjpeg/libpng behind a C boundary that owns their setjmp/longjmp error handling.
         .target(name: "CImageCodec", dependencies: ["CJPEG", "CPNG"]),
         .target(name: "Vision", dependencies: ["CImageCodec", "Tensors", "GGUF"], swiftSettings: native),
-        .target(name: "Tensors", dependencies: ["GGUF", "COpenBLAS"], swiftSettings: native),
+        // The AVX2 dot kernels of the quantized types most files use (Swift cannot reach pmaddubsw); built for
+        // the host CPU like the Swift targets, and left out (the Swift kernels used) where it has no AVX2.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-march=native"], .when(platforms: [.linux]))]),
+        .target(name: "Tensors", dependencies: ["GGUF", "COpenBLAS", "CKernels"], swiftSettings: native),
         .target(name: "Tokenizers", dependencies: ["GGUF"]),
         .target(name: "Models", dependencies: ["GGUF", "Tensors", "Tokenizers"], swiftSettings: native),
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "GGUF", "Vision"]),

@@ -32,6 +32,38 @@ final class RowDotTests: XCTestCase {
             }
         }
     }
+
+    /// The AVX2 kernels (CKernels) form the same integer sums as the Swift ones; only the order of the float
+    /// additions differs. Every type with an AVX2 kernel, every 2-D tensor of that type, rows spread over it.
+    func testNativeKernelsMatchTheSwiftOnes() throws {
+        try XCTSkipUnless(RowDot.hasNativeKernels, "CKernels was built without AVX2")
+        var checked: [GGMLType: Int] = [:]
+        for path in TestModels.derivedModels() {
+            let file = try GGUFFile(path: path)
+            for info in file.tensors where info.shape.count == 2 {
+                let w = file.view(info.name)!
+                let k = w.rowLength
+                var rng = SplitMix64(seed: 11)
+                let x = (0 ..< k).map { _ in Float.random(in: -2 ... 2, using: &rng) }
+                let act = QuantizedActivation()
+                var row = [Float](repeating: 0, count: k)
+                x.withUnsafeBufferPointer { xp in
+                    act.quantize(xp.baseAddress!, k, as: ActivationFormat(weight: w.type))
+                    for r in stride(from: 0, to: w.rowCount, by: max(1, w.rowCount / 16)) {
+                        row.withUnsafeMutableBufferPointer { w.dequantizeRow(r, into: $0.baseAddress!) }
+                        var scale: Float = 0
+                        for i in 0 ..< k { scale += abs(row[i] * x[i]) }
+                        let native = RowDot.dot(w.type, w.row(r), act, k), swift = RowDot.portableDot(w.type, w.row(r), act, k)
+                        XCTAssertEqual(native, swift, accuracy: 1e-5 * scale + 1e-6, "\(w.type) \(info.name) row \(r)")
+                        checked[w.type, default: 0] += 1
+                    }
+                }
+            }
+        }
+        for type in [GGMLType.q8_0, .q4_0, .q5_0, .q4_K, .q6_K] {
+            XCTAssertGreaterThan(checked[type] ?? 0, 0, "no \(type) tensor among the test models")
+        }
+    }
 }
 
 final class OpsTests: XCTestCase {
