@@ -3,10 +3,13 @@
 deterministic; Tests/Fixtures/tiny-llama.sha256 records the files the committed fixtures were made from.
 
 Usage: make_tiny_llamas.py FOLDER [--write-checksums]
+       make_tiny_llamas.py FOLDER --bench   (bench-llama-{q4_k,q5_0,q8_0}.gguf: TinyLlama-1.1B's width, four layers,
+                                            for bench_vs_llamacpp.py; kernels behave differently at real widths)
 """
 import hashlib
 import os
 import sys
+from collections import namedtuple
 
 import numpy as np
 import gguf
@@ -16,13 +19,16 @@ from gguf.quants import quantize
 import kquants
 
 TYPES = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"]
-N_EMBD, N_LAYER, N_HEAD, N_KV, N_FF, N_CTX = 256, 2, 4, 2, 512, 512
+Shape = namedtuple("Shape", "embd layers heads kv ff ctx")
+TINY = Shape(embd=256, layers=2, heads=4, kv=2, ff=512, ctx=512)
+BENCH = Shape(embd=2048, layers=4, heads=16, kv=16, ff=5632, ctx=1024)
+BENCH_TYPES = ["Q4_K", "Q5_0", "Q8_0"]
 CHECKSUMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "tiny-llama.sha256")
 
 
-def weights(n_vocab):
+def weights(n_vocab, shape):
     rng = np.random.default_rng(20261122)
-    hd = N_EMBD // N_HEAD
+    hd = shape.embd // shape.heads
 
     def lin(n_out, n_in):
         return (rng.standard_normal((n_out, n_in)) / np.sqrt(n_in)).astype(np.float32)
@@ -30,21 +36,21 @@ def weights(n_vocab):
     def norm(n):
         return (1 + 0.1 * rng.standard_normal(n)).astype(np.float32)
 
-    w = {"token_embd.weight": rng.standard_normal((n_vocab, N_EMBD)).astype(np.float32)}
-    for il in range(N_LAYER):
+    w = {"token_embd.weight": rng.standard_normal((n_vocab, shape.embd)).astype(np.float32)}
+    for il in range(shape.layers):
         p = f"blk.{il}."
-        w[p + "attn_norm.weight"] = norm(N_EMBD)
-        w[p + "attn_q.weight"] = lin(N_HEAD * hd, N_EMBD)
-        w[p + "attn_k.weight"] = lin(N_KV * hd, N_EMBD)
-        w[p + "attn_v.weight"] = lin(N_KV * hd, N_EMBD)
-        w[p + "attn_output.weight"] = lin(N_EMBD, N_HEAD * hd)
-        w[p + "ffn_norm.weight"] = norm(N_EMBD)
-        w[p + "ffn_gate.weight"] = lin(N_FF, N_EMBD)
-        w[p + "ffn_up.weight"] = lin(N_FF, N_EMBD)
-        w[p + "ffn_down.weight"] = lin(N_EMBD, N_FF)
-    w["output_norm.weight"] = norm(N_EMBD)
+        w[p + "attn_norm.weight"] = norm(shape.embd)
+        w[p + "attn_q.weight"] = lin(shape.heads * hd, shape.embd)
+        w[p + "attn_k.weight"] = lin(shape.kv * hd, shape.embd)
+        w[p + "attn_v.weight"] = lin(shape.kv * hd, shape.embd)
+        w[p + "attn_output.weight"] = lin(shape.embd, shape.heads * hd)
+        w[p + "ffn_norm.weight"] = norm(shape.embd)
+        w[p + "ffn_gate.weight"] = lin(shape.ff, shape.embd)
+        w[p + "ffn_up.weight"] = lin(shape.ff, shape.embd)
+        w[p + "ffn_down.weight"] = lin(shape.embd, shape.ff)
+    w["output_norm.weight"] = norm(shape.embd)
     # Scaled up so next-token distributions are peaked (few near-ties in greedy tests).
-    w["output.weight"] = 4 * lin(n_vocab, N_EMBD)
+    w["output.weight"] = 4 * lin(n_vocab, shape.embd)
     return w
 
 
@@ -59,19 +65,19 @@ def encode(data, type_name):
     return raw, t
 
 
-def write(folder, vocab_path, type_name):
+def write(folder, vocab_path, type_name, shape=TINY, stem="tiny-llama"):
     vocab = gguf.GGUFReader(vocab_path)
-    path = os.path.join(folder, f"tiny-llama-{type_name.lower()}.gguf")
+    path = os.path.join(folder, f"{stem}-{type_name.lower()}.gguf")
     w = gguf.GGUFWriter(path + ".tmp", "llama")
-    w.add_name(f"tiny llama {type_name}")
-    w.add_context_length(N_CTX)
-    w.add_embedding_length(N_EMBD)
-    w.add_block_count(N_LAYER)
-    w.add_feed_forward_length(N_FF)
-    w.add_head_count(N_HEAD)
-    w.add_head_count_kv(N_KV)
+    w.add_name(f"{stem.replace('-', ' ')} {type_name}")
+    w.add_context_length(shape.ctx)
+    w.add_embedding_length(shape.embd)
+    w.add_block_count(shape.layers)
+    w.add_feed_forward_length(shape.ff)
+    w.add_head_count(shape.heads)
+    w.add_head_count_kv(shape.kv)
     w.add_layer_norm_rms_eps(1e-5)
-    w.add_rope_dimension_count(N_EMBD // N_HEAD)
+    w.add_rope_dimension_count(shape.embd // shape.heads)
     for name, field in vocab.fields.items():
         if name.startswith("tokenizer."):
             vt = gguf.GGUFValueType(field.types[0])
@@ -80,7 +86,7 @@ def write(folder, vocab_path, type_name):
             else:
                 w.add_key_value(name, field.contents(), vt)
     n_vocab = len(vocab.fields["tokenizer.ggml.tokens"].data)
-    for name, data in weights(n_vocab).items():
+    for name, data in weights(n_vocab, shape).items():
         if data.ndim == 1:
             w.add_tensor(name, data)
         else:
@@ -105,6 +111,10 @@ def sha256(path):
 def main():
     folder = sys.argv[1]
     vocab = os.path.join(folder, "vocab", "ggml-vocab-llama-spm.gguf")
+    if "--bench" in sys.argv:
+        for type_name in BENCH_TYPES:
+            print(write(folder, vocab, type_name, BENCH, "bench-llama"))
+        return
     expected = {}
     if os.path.exists(CHECKSUMS):
         for line in open(CHECKSUMS):
