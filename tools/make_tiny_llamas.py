@@ -3,7 +3,7 @@
 deterministic; Tests/Fixtures/tiny-llama.sha256 records the files the committed fixtures were made from.
 
 Usage: make_tiny_llamas.py FOLDER [--write-checksums]
-       make_tiny_llamas.py FOLDER --bench   (bench-llama-{q4_k,q5_0,q8_0}.gguf: TinyLlama-1.1B's width, four layers,
+       make_tiny_llamas.py FOLDER --bench   (bench-llama-{q4_k,q5_k,q5_0,q8_0}.gguf: TinyLlama-1.1B's width, four layers,
                                             for bench_vs_llamacpp.py; kernels behave differently at real widths)
 """
 import hashlib
@@ -22,7 +22,7 @@ TYPES = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "
 Shape = namedtuple("Shape", "embd layers heads kv ff ctx")
 TINY = Shape(embd=256, layers=2, heads=4, kv=2, ff=512, ctx=512)
 BENCH = Shape(embd=2048, layers=4, heads=16, kv=16, ff=5632, ctx=1024)
-BENCH_TYPES = ["Q4_K", "Q5_0", "Q8_0"]
+BENCH_TYPES = ["Q4_K", "Q5_K", "Q5_0", "Q8_0"]
 CHECKSUMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "tiny-llama.sha256")
 
 

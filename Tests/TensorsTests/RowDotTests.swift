@@ -60,7 +60,7 @@ final class RowDotTests: XCTestCase {
                 }
             }
         }
-        for type in [GGMLType.q8_0, .q4_0, .q5_0, .q4_K, .q6_K] {
+        for type in [GGMLType.q8_0, .q4_0, .q5_0, .q4_K, .q5_K, .q6_K] {
             XCTAssertGreaterThan(checked[type] ?? 0, 0, "no \(type) tensor among the test models")
         }
     }

@@ -18,6 +18,7 @@ float glimpse_dot_q8_0(const void *row, const int8_t *qs, const float *scales, i
 float glimpse_dot_q4_0(const void *row, const int8_t *qs, const float *scales, int nb);
 float glimpse_dot_q5_0(const void *row, const int8_t *qs, const float *scales, int nb);
 float glimpse_dot_q4_K(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb);
+float glimpse_dot_q5_K(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb);
 float glimpse_dot_q6_K(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb);
 
 #endif
