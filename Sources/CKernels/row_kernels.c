@@ -116,19 +116,28 @@ static inline __m256 q4_K_min_terms(const uint8_t m[8], const float *bs) {
     return _mm256_mul_ps(mins, pairs);
 }
 
-float glimpse_dot_q4_K(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb) {
-    const uint8_t *w = row;
-    const __m256i low4 = _mm256_set1_epi8(0x0F);
+// Q4_K and Q5_K (176 bytes: as Q4_K with 32 bytes of fifth bits, qh, before the nibbles; value j of sub-block s
+// takes bit s of qh[j] as its 16). Inlined into each with `fifth` constant, so Q4_K carries no fifth-bit work.
+static inline float dot_q45_K(const uint8_t *w, const int8_t *qs, const float *scales, const float *sums, int nb,
+                              int fifth) {
+    const int block = fifth ? 176 : 144, nibbles = fifth ? 48 : 16;
+    const __m256i low4 = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(0x10);
     __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();
-    for (int b = 0; b < nb; b++, w += 144) {
+    for (int b = 0; b < nb; b++, w += block) {
         const int8_t *y = qs + 256 * b;
         uint8_t sc[8], m[8];
         q4_K_scales_mins(w + 4, sc, m);
+        __m256i qh = fifth ? load32(w + 16) : _mm256_setzero_si256();
         __m256i sumi = _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
-            __m256i q = load32(w + 16 + 32 * c);
+            __m256i q = load32(w + nibbles + 32 * c);
             __m256i lo = _mm256_and_si256(q, low4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-            // Pairs of nibble·byte reach 2·15·127 = 3810; times a scale (< 64), pairs of those fit 32 bits.
+            if (fifth) {
+                __m256i bit0 = _mm256_set1_epi8((char)(1 << (2 * c))), bit1 = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
+                lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit0), bit0), sixteen));
+                hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit1), bit1), sixteen));
+            }
+            // Pairs of value·byte reach 2·31·127 = 7874; times a scale (< 64), pairs of those fit 32 bits.
             __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load32(y + 64 * c)), _mm256_set1_epi16(sc[2 * c]));
             __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load32(y + 64 * c + 32)), _mm256_set1_epi16(sc[2 * c + 1]));
             sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
@@ -139,34 +148,12 @@ float glimpse_dot_q4_K(const void *row, const int8_t *qs, const float *scales, c
     return sum_ps(_mm256_sub_ps(acc, acc_min));
 }
 
-// Q5_K: 176 bytes, as Q4_K with 32 bytes of fifth bits (qh) before the nibbles: value j of sub-block s takes bit
-// s of qh[j] as its 16.
+float glimpse_dot_q4_K(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb) {
+    return dot_q45_K(row, qs, scales, sums, nb, 0);
+}
+
 float glimpse_dot_q5_K(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb) {
-    const uint8_t *w = row;
-    const __m256i low4 = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(0x10);
-    __m256 acc = _mm256_setzero_ps(), acc_min = _mm256_setzero_ps();
-    for (int b = 0; b < nb; b++, w += 176) {
-        const int8_t *y = qs + 256 * b;
-        uint8_t sc[8], m[8];
-        q4_K_scales_mins(w + 4, sc, m);
-        __m256i qh = load32(w + 16);
-        __m256i sumi = _mm256_setzero_si256();
-        for (int c = 0; c < 4; c++) {
-            __m256i q = load32(w + 48 + 32 * c);
-            __m256i bit0 = _mm256_set1_epi8((char)(1 << (2 * c))), bit1 = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
-            __m256i h0 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit0), bit0), sixteen);
-            __m256i h1 = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit1), bit1), sixteen);
-            __m256i lo = _mm256_or_si256(_mm256_and_si256(q, low4), h0);
-            __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), h1);
-            // Pairs of value·byte reach 2·31·127 = 7874; times a scale (< 64), pairs of those fit 32 bits.
-            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, load32(y + 64 * c)), _mm256_set1_epi16(sc[2 * c]));
-            __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, load32(y + 64 * c + 32)), _mm256_set1_epi16(sc[2 * c + 1]));
-            sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
-        }
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi), _mm256_set1_ps(scales[b] * half_at(w)), acc);
-        acc_min = _mm256_fmadd_ps(q4_K_min_terms(m, sums + 16 * b), _mm256_set1_ps(scales[b] * half_at(w + 2)), acc_min);
-    }
-    return sum_ps(_mm256_sub_ps(acc, acc_min));
+    return dot_q45_K(row, qs, scales, sums, nb, 1);
 }
 
 // Q6_K: 210 bytes: 128 bytes of low nibbles, 64 of high 2-bit pairs, 16 signed scales (one per 16 values), d

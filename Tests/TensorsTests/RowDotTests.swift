@@ -7,29 +7,39 @@ import XCTest
 /// and taking a float dot product. The activation quantization (int8 per block) bounds the difference:
 /// about 1/127 of each block's largest value, so 1% of the norm-scaled sum is a safe bound.
 final class RowDotTests: XCTestCase {
-    func testKernelsMatchDequantizedDot() throws {
+    /// Calls `check` for sampled rows of the test models' 2-D tensors (`everyTensor`: all of them, else the first of
+    /// each type), with a random activation quantized for the tensor's type and the row dequantized; `scale` is
+    /// Σ|w·x|, the size errors are measured against.
+    func forSampledRows(everyTensor: Bool, seed: UInt64, range: Float, rows: (TensorView) -> StrideTo<Int>,
+                        _ check: (TensorView, Int, QuantizedActivation, _ exact: Float, _ scale: Float) -> Void) throws {
         for path in TestModels.derivedModels() {
             let file = try GGUFFile(path: path)
-            var checked = Set<GGMLType>()
-            for info in file.tensors where info.shape.count == 2 && !checked.contains(info.type) {
-                checked.insert(info.type)
+            var seen = Set<GGMLType>()
+            for info in file.tensors where info.shape.count == 2 && (everyTensor || !seen.contains(info.type)) {
+                seen.insert(info.type)
                 let w = file.view(info.name)!
                 let k = w.rowLength
-                var rng = SplitMix64(seed: 7)
-                let x = (0 ..< k).map { _ in Float.random(in: -1 ... 1, using: &rng) }
+                var rng = SplitMix64(seed: seed)
+                let x = (0 ..< k).map { _ in Float.random(in: -range ... range, using: &rng) }
                 let act = QuantizedActivation()
                 var row = [Float](repeating: 0, count: k)
                 x.withUnsafeBufferPointer { xp in
                     act.quantize(xp.baseAddress!, k, as: ActivationFormat(weight: w.type))
-                    for r in stride(from: 0, to: min(w.rowCount, 64), by: 7) {
+                    for r in rows(w) {
                         row.withUnsafeMutableBufferPointer { w.dequantizeRow(r, into: $0.baseAddress!) }
                         var exact: Float = 0, scale: Float = 0
                         for i in 0 ..< k { exact += row[i] * x[i]; scale += abs(row[i] * x[i]) }
-                        let got = RowDot.dot(w.type, w.row(r), act, k)
-                        XCTAssertEqual(got, exact, accuracy: 0.01 * scale + 1e-6, "\(w.type) \(info.name) row \(r)")
+                        check(w, r, act, exact, scale)
                     }
                 }
             }
+        }
+    }
+
+    func testKernelsMatchDequantizedDot() throws {
+        try forSampledRows(everyTensor: false, seed: 7, range: 1, rows: { stride(from: 0, to: min($0.rowCount, 64), by: 7) }) { w, r, act, exact, scale in
+            let got = RowDot.dot(w.type, w.row(r), act, w.rowLength)
+            XCTAssertEqual(got, exact, accuracy: 0.01 * scale + 1e-6, "\(w.type) row \(r)")
         }
     }
 
@@ -38,27 +48,10 @@ final class RowDotTests: XCTestCase {
     func testNativeKernelsMatchTheSwiftOnes() throws {
         try XCTSkipUnless(RowDot.hasNativeKernels, "CKernels was built without AVX2")
         var checked: [GGMLType: Int] = [:]
-        for path in TestModels.derivedModels() {
-            let file = try GGUFFile(path: path)
-            for info in file.tensors where info.shape.count == 2 {
-                let w = file.view(info.name)!
-                let k = w.rowLength
-                var rng = SplitMix64(seed: 11)
-                let x = (0 ..< k).map { _ in Float.random(in: -2 ... 2, using: &rng) }
-                let act = QuantizedActivation()
-                var row = [Float](repeating: 0, count: k)
-                x.withUnsafeBufferPointer { xp in
-                    act.quantize(xp.baseAddress!, k, as: ActivationFormat(weight: w.type))
-                    for r in stride(from: 0, to: w.rowCount, by: max(1, w.rowCount / 16)) {
-                        row.withUnsafeMutableBufferPointer { w.dequantizeRow(r, into: $0.baseAddress!) }
-                        var scale: Float = 0
-                        for i in 0 ..< k { scale += abs(row[i] * x[i]) }
-                        let native = RowDot.dot(w.type, w.row(r), act, k), swift = RowDot.portableDot(w.type, w.row(r), act, k)
-                        XCTAssertEqual(native, swift, accuracy: 1e-5 * scale + 1e-6, "\(w.type) \(info.name) row \(r)")
-                        checked[w.type, default: 0] += 1
-                    }
-                }
-            }
+        try forSampledRows(everyTensor: true, seed: 11, range: 2, rows: { stride(from: 0, to: $0.rowCount, by: max(1, $0.rowCount / 16)) }) { w, r, act, _, scale in
+            let native = RowDot.dot(w.type, w.row(r), act, w.rowLength), swift = RowDot.portableDot(w.type, w.row(r), act, w.rowLength)
+            XCTAssertEqual(native, swift, accuracy: 1e-5 * scale + 1e-6, "\(w.type) row \(r)")
+            checked[w.type, default: 0] += 1
         }
         for type in [GGMLType.q8_0, .q4_0, .q5_0, .q4_K, .q5_K, .q6_K] {
             XCTAssertGreaterThan(checked[type] ?? 0, 0, "no \(type) tensor among the test models")
