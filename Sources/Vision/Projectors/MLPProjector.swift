@@ -33,7 +33,10 @@ struct MLPProjector: Projector {
 
     func project(_ patches: [Float], count: Int, pool: ThreadPool) -> [Float] {
         var hidden = linearRows(first, firstBias, patches, count: count, pool: pool)
-        for i in hidden.indices { hidden[i] = Ops.geluErf(hidden[i]) }
+        hidden.withUnsafeMutableBufferPointer { h in
+            let base = h.baseAddress!
+            pool.parallelRanges(h.count, grain: 16384) { r in Ops.activate(base + r.lowerBound, r.count, .geluErf) }
+        }
         return linearRows(second, secondBias, hidden, count: count, pool: pool)
     }
 }
