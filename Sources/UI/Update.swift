@@ -248,11 +248,14 @@ extension AppState {
         return []
     }
 
-    /// Switching the task pre-fills MiniGPT-v2's suggested instruction when the input is empty.
+    /// Switching the task pre-fills MiniGPT-v2's suggested instruction when the input is empty, or still holds
+    /// another task's untouched suggestion: cycling through Grounding with Tab must not leave "describe this image
+    /// in detail" in front of what is typed for Detection.
     /// With prompts going to every pane the task follows for all of them; otherwise only the focused pane's changes.
     mutating func setTask(_ mode: TaskMode) {
         for p in broadcast ? Array(panes.indices) : [focusedPane] { panes[p].task = mode }
-        if input.isEmpty && !mode.suggestedInstruction.isEmpty { input.set(mode.suggestedInstruction) }
+        let untouched = TaskMode.allCases.contains { !$0.suggestedInstruction.isEmpty && $0.suggestedInstruction == input.string }
+        if input.isEmpty || untouched { input.set(mode.suggestedInstruction) }
     }
 
     /// Binds model `i` to the focused pane (with its configured task and settings) and asks for it to load.

@@ -59,6 +59,22 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.input.string, "describe this image in detail")
     }
 
+    func testCyclingTasksReplacesAnUntouchedSuggestionButKeepsTypedText() {
+        var s = readyState()
+        var seen: [(TaskMode, String)] = []
+        for _ in 0 ..< 7 {
+            _ = s.send(.key(.tab))
+            seen.append((s.task, s.input.string))
+        }
+        XCTAssertEqual(seen.map(\.0), [.vqa, .caption, .grounding, .refer, .detection, .identify, .chat])
+        XCTAssertEqual(seen.map(\.1), ["", "", "describe this image in detail", "", "", "what is this", ""])
+        for _ in 0 ..< 3 { _ = s.send(.key(.tab)) }
+        s.type(" and count them")
+        _ = s.send(.key(.tab))
+        XCTAssertEqual(s.task, .refer)
+        XCTAssertEqual(s.input.string, "describe this image in detail and count them", "an edited suggestion is the user's text")
+    }
+
     func testCommands() {
         var s = readyState()
         func run(_ line: String) -> [Effect] { s.input.set(line); return s.send(.key(.enter)) }
