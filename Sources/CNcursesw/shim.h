@@ -27,7 +27,7 @@ static inline int glimpse_setcchar(cchar_t *cc, const wchar_t *wch, attr_t attrs
 
 // Mouse: left presses and the wheel, reported as 1 (left), 4 (wheel up), 5 (wheel down); 0 for anything else.
 static inline void glimpse_enable_mouse(void) {
-    mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mousemask(BUTTON1_PRESSED | BUTTON1_RELEASED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     mouseinterval(0);
 }
 static inline int glimpse_key_mouse(void) { return KEY_MOUSE; }
@@ -36,6 +36,7 @@ static inline int glimpse_read_mouse(int *x, int *y) {
     if (getmouse(&e) != OK) return 0;
     *x = e.x; *y = e.y;
     if (e.bstate & BUTTON1_PRESSED) return 1;
+    if (e.bstate & BUTTON1_RELEASED) return 2;
     if (e.bstate & BUTTON4_PRESSED) return 4;
 #ifdef BUTTON5_PRESSED
     if (e.bstate & BUTTON5_PRESSED) return 5;

@@ -132,6 +132,7 @@ public final class TerminalBackend {
                     var x: Int32 = 0, y: Int32 = 0
                     switch glimpse_read_mouse(&x, &y) {
                     case 1: keys.append(.click(x: Int(x), y: Int(y)))
+                    case 2: keys.append(.release(x: Int(x), y: Int(y)))
                     case 4: keys.append(.wheel(up: true))
                     case 5: keys.append(.wheel(up: false))
                     default: break

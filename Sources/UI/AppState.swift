@@ -14,6 +14,8 @@ public enum Key: Sendable, Hashable {
     case paste(String)
     /// A left click at a screen cell.
     case click(x: Int, y: Int)
+    /// The left button let go at a screen cell (after a click: a drag when the cell differs).
+    case release(x: Int, y: Int)
     /// The mouse wheel.
     case wheel(up: Bool)
 }
@@ -103,7 +105,9 @@ public struct SessionSettings: Sendable, Equatable {
 }
 
 public enum Overlay: Sendable, Equatable {
-    case none, help
+    case none
+    /// Keys and commands; a terminal too short for them all shows them a page at a time.
+    case help(page: Int)
     case modelPicker(Int)
     case taskPicker(Int)
 }
@@ -155,6 +159,8 @@ public struct AppState: Sendable, Equatable {
     public var lastGeneration = 0
     public var quitting = false
     public var keyMap = KeyMap()
+    /// Where a press on the image preview began (preview cell), while the button is down.
+    public var dragStart: PreviewPoint? = nil
 
     public init(width: Int, height: Int, theme: Theme = .dark, models: [ModelEntry] = []) {
         self.width = width

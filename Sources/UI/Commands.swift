@@ -42,7 +42,7 @@ extension AppState {
             guard !argument.isEmpty else { return error("/theme needs a name") }
             return [.loadTheme(argument)]
         case "set": return set(argument)
-        case "help": overlay = .help
+        case "help": overlay = .help(page: 0)
         case "quit", "exit", "q":
             quitting = true
             return [.quit]

@@ -17,7 +17,7 @@ extension AppState {
         drawStatus(&screen, layout.statusBar)
         switch overlay {
         case .none: break
-        case .help: drawHelp(&screen)
+        case .help(let page): drawHelp(&screen, page: page)
         case .modelPicker(let i): drawPicker(&screen, title: "Model (Enter to load, Esc to close)", items: models.map(\.name), selected: i)
         case .taskPicker(let i): drawPicker(&screen, title: "Task (Enter to choose)", items: TaskMode.allCases.map(\.title), selected: i)
         }
@@ -299,14 +299,37 @@ extension AppState {
     static let keyHelp: [(String, String)] = [
         ("Enter", "send"), ("Alt-Enter", "new line"), ("Esc", "stop the answer"), ("Tab / Shift-Tab", "next / previous task"),
         ("F2 or Ctrl-O", "choose model"), ("F3 or Ctrl-T", "choose task"), ("Ctrl-R", "regenerate"),
-        ("Ctrl-N", "new conversation"), ("Ctrl-L", "next image"), ("PgUp / PgDn", "scroll"),
+        ("Ctrl-N", "new conversation"), ("Ctrl-L", "next image"),
         ("F6 / F7 / F4", "next pane / zoom / prompts to all or one"),
-        ("Up / Down", "history"), ("Ctrl-A/E/K/U/W, Alt-B/F", "edit"), ("Ctrl-C", "quit"),
+        ("Up / Down, PgUp / PgDn", "history, scroll"), ("Ctrl-A/E/K/U/W, Alt-B/F", "edit"),
+        ("Drag on the image", "[identify] that region"), ("Ctrl-C", "quit"),
     ]
 
-    func drawHelp(_ s: inout Screen) {
-        let rows = Self.keyHelp + [("", "")] + Self.commandHelp
-        drawPanel(&s, title: "Keys and commands (any key closes)", lines: rows.map { k, v in k.isEmpty ? "" : "\(k.padding(toLength: 24, withPad: " ", startingAt: 0)) \(v)" }, selected: nil)
+    /// The help's lines, split into pages the panel can show whole (at 80x24 the commands did not fit under the
+    /// keys, and the last ones were cut off).
+    func helpPages() -> [[String]] {
+        // Descriptions wrap under themselves where the panel (the terminal less 8 columns) is too narrow.
+        let descriptionWidth = max(12, width - 8 - 25)
+        func rows(_ items: [(String, String)]) -> [String] {
+            items.flatMap { key, text in
+                TextWrap.lines(text, width: descriptionWidth).enumerated().map { i, part in
+                    (i == 0 ? key : "").padding(toLength: 24, withPad: " ", startingAt: 0) + " " + part
+                }
+            }
+        }
+        let keys = rows(Self.keyHelp), commands = rows(Self.commandHelp)
+        let lines = keys + [""] + commands
+        let room = max(1, height - 4)   // the panel's borders and a row of margin above and below
+        if lines.count <= room { return [lines] }
+        let sections = keys.count <= room && commands.count <= room ? [keys, commands] : [lines]
+        return sections.flatMap { section in stride(from: 0, to: section.count, by: room).map { Array(section[$0 ..< min($0 + room, section.count)]) } }
+    }
+
+    func drawHelp(_ s: inout Screen, page: Int) {
+        let pages = helpPages()
+        let title = pages.count == 1 ? "Keys and commands (any key closes)"
+            : "Keys and commands, \(page + 1) of \(pages.count) (" + (page + 1 < pages.count ? "any key: next, Esc: close)" : "any key closes)")
+        drawPanel(&s, title: title, lines: pages[min(page, pages.count - 1)], selected: nil)
     }
 
     func drawPicker(_ s: inout Screen, title: String, items: [String], selected: Int) {

@@ -136,9 +136,10 @@ extension AppState {
     mutating func handle(_ key: Key) -> [Effect] {
         if key == .ctrl("c") { quitting = true; return [.quit] }
         if case .click(let x, let y) = key { return click(x: x, y: y) }
+        if case .release(let x, let y) = key { return release(x: x, y: y) }
         switch overlay {
-        case .help:
-            overlay = .none
+        case .help(let page):
+            overlay = key != .escape && page + 1 < helpPages().count ? .help(page: page + 1) : .none
             return []
         case .modelPicker(let i):
             return pick(key, index: i, count: models.count, make: { .modelPicker($0) }) { s, i in s.chooseModel(i) }
@@ -156,7 +157,7 @@ extension AppState {
         case .enter: return submit()
         case .newline: input.insert("\n")
         case .character(let c):
-            if c == "?" && input.isEmpty { overlay = .help } else { input.insert(String(c)) }
+            if c == "?" && input.isEmpty { overlay = .help(page: 0) } else { input.insert(String(c)) }
         case .paste(let s):
             // A dropped or pasted image path attaches the image (terminals paste a dropped file's path).
             if input.isEmpty, let path = PathCompletion.droppedImagePath(s) {
@@ -191,7 +192,7 @@ extension AppState {
     mutating func perform(_ action: Action) -> [Effect] {
         let all = TaskMode.allCases
         switch action {
-        case .help: overlay = .help
+        case .help: overlay = .help(page: 0)
         case .modelPicker: overlay = .modelPicker(selectedModel ?? 0)
         case .taskPicker: overlay = .taskPicker(all.firstIndex(of: task)!)
         case .nextTask: setTask(all[(all.firstIndex(of: task)! + 1) % all.count])
@@ -233,6 +234,7 @@ extension AppState {
     /// A click on the top bar chooses a task or opens the model picker; elsewhere it closes an overlay.
     mutating func click(x: Int, y: Int) -> [Effect] {
         guard !isTooSmall else { return [] }
+        dragStart = previewPoint(x: x, y: y, clamped: false)
         let layout = Layout(self)
         guard y == layout.topBar.y, let target = topBarTarget(atColumn: x) else {
             overlay = .none

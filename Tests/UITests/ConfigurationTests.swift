@@ -87,7 +87,7 @@ final class ConfigurationTests: XCTestCase {
                                                          ModelEntry(name: "b", path: "/b", task: .detection, settings: settings)])
         s.keyMap = KeyMap(overrides: [.ctrl("g"): .help, .function(5): .taskPicker])
         _ = s.update(.key(.ctrl("g")))
-        XCTAssertEqual(s.overlay, .help)
+        XCTAssertEqual(s.overlay, .help(page: 0))
         _ = s.update(.key(.escape))
         _ = s.update(.key(.function(5)))
         XCTAssertEqual(s.overlay, .taskPicker(0))

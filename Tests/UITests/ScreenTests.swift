@@ -56,6 +56,30 @@ final class ScreenTests: XCTestCase {
         XCTAssertEqual(screen[at + 3, row].style.foreground, s.theme.boxes[1].foreground)
     }
 
+    func testDraggingOverTheImageAsksIdentifyAboutThatRegion() {
+        var s = state(120, 40)
+        _ = s.send(.imageAttached(ImageEntry(name: "scene.png", path: "/x/scene.png", width: 448, height: 448)))
+        let inner = Layout(s).imageInner!
+        _ = s.send(.key(.click(x: inner.x + 6, y: inner.y + 6)), .key(.release(x: inner.x + 6, y: inner.y + 6)))
+        XCTAssertEqual(s.task, .chat, "a click without a drag selects nothing")
+        XCTAssertEqual(s.input.string, "")
+
+        _ = s.send(.key(.click(x: inner.x + 5, y: inner.y + 3)), .key(.release(x: inner.x + 15, y: inner.y + 8)))
+        XCTAssertEqual(s.task, .identify)
+        let box = GroundedText(parsing: s.input.string).boxes.first!.box
+        XCTAssertTrue(s.input.string.hasPrefix("what is this {<"), s.input.string)
+        let screen = s.render()
+        XCTAssertEqual(screen[inner.x + 5, inner.y + 3].text, "┌", "the outline starts on the cell pressed (box \(box))")
+        XCTAssertEqual(screen[inner.x + 6, inner.y + 3].text, "?")
+        XCTAssertEqual(screen[inner.x + 15, inner.y + 8].text, "┘", "and ends on the cell let go")
+
+        // Dragged the other way, and past the preview's edge: it replaces the box, clamped to the image.
+        _ = s.send(.key(.click(x: inner.x + 20, y: inner.y + 12)), .key(.release(x: inner.x - 4, y: inner.y + 10)))
+        XCTAssertEqual(GroundedText(parsing: s.input.string).boxes.count, 1, s.input.string)
+        XCTAssertEqual(GroundedText(parsing: s.input.string).boxes[0].box.x1, 0)
+        XCTAssertEqual(s.render()[inner.x, inner.y + 10].text, "┌")
+    }
+
     func testImageAndBoxes80x24() { assertSnapshot(conversationWithImage(80, 24).render(), named: "boxes-80x24") }
 
     func testHelpAndPickers() {
@@ -64,6 +88,23 @@ final class ScreenTests: XCTestCase {
         assertSnapshot(s.render(), named: "help-100x30")
         _ = s.send(.key(.character("x")), .key(.function(2)))
         XCTAssertTrue(s.render().text.contains("Model (Enter to load"))
+    }
+
+    func testHelpFitsTheSmallestTerminalInPages() {
+        var s = state(80, 24)
+        _ = s.send(.key(.function(1)))
+        let first = s.render().text
+        XCTAssertTrue(first.contains("1 of 2"), first)
+        XCTAssertTrue(first.contains("Ctrl-C                   quit"))
+        _ = s.send(.key(.character("x")))
+        let second = s.render().text
+        XCTAssertTrue(second.contains("2 of 2"))
+        for command in ["/image PATH", "/split [MODEL]", "/quit"] { XCTAssertTrue(second.contains(command), command) }
+        _ = s.send(.key(.character("x")))
+        XCTAssertEqual(s.overlay, .none)
+        XCTAssertEqual(s.input.string, "", "keys that turn the help's pages are not typed")
+        _ = s.send(.key(.function(1)), .key(.escape))
+        XCTAssertEqual(s.overlay, .none, "Esc closes it from any page")
     }
 
     func testIdentifyBoxIsDrawnBeforeSending() {
