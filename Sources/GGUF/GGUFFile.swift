@@ -184,24 +184,26 @@ public final class GGUFFile: @unchecked Sendable {
                 throw Fault(message: "tensor '\(name)' row length \(shape[0]) is not a multiple of \(type)'s block size \(type.blockSize)")
             }
             let offset = try r.read(UInt64.self, "offset of '\(name)'")
-            guard offset <= UInt64(bytes.count), Int(offset) % alignment == 0 else {
-                throw Fault(message: "tensor '\(name)' offset \(offset) is outside the file or not aligned to \(alignment)")
+            guard offset < 1 << 50 else { throw Fault(message: "tensor '\(name)' offset \(offset) is past any file's end") }
+            guard Int(offset) % alignment == 0 else {
+                throw Fault(message: "tensor '\(name)' offset \(offset) is not aligned to \(alignment)")
             }
             infos.append((name, shape, type, Int(offset)))
         }
 
         let dataOffset = tensorCount > 0 ? (r.offset + alignment - 1) / alignment * alignment : r.offset
-        let dataBytes = bytes.count - dataOffset
         var tensors: [GGUFTensorInfo] = []
         tensors.reserveCapacity(infos.count)
         for info in infos {
             let rows = info.shape.dropFirst().reduce(1, *)
-            let byteCount = type(info.type, rowBytes: info.shape[0]) * rows
-            guard dataBytes >= 0, info.offset <= dataBytes, byteCount <= dataBytes - info.offset else {
-                throw Fault(message: "tensor '\(info.name)' (\(byteCount) bytes at data offset \(info.offset)) extends past the end of the file: truncated?")
-            }
             tensors.append(GGUFTensorInfo(name: info.name, shape: info.shape, type: info.type,
-                                          offset: info.offset, byteCount: byteCount))
+                                          offset: info.offset, byteCount: type(info.type, rowBytes: info.shape[0]) * rows))
+        }
+        // A file cut short (an interrupted download or copy) is the usual reason tensors reach past the end: say so
+        // with the sizes, rather than naming whichever tensor was checked first.
+        let needed = dataOffset + (tensors.map { $0.offset + $0.byteCount }.max() ?? 0)
+        guard needed <= bytes.count else {
+            throw Fault(message: "the file is truncated: it has \(bytes.count) bytes, its tensors need \(needed) (an incomplete download or copy?)")
         }
         return Parsed(version: version, alignment: alignment, keys: keys, metadata: metadata,
                       tensors: tensors, dataOffset: dataOffset)

@@ -90,8 +90,15 @@ final class GGUFMutationTests: XCTestCase {
         XCTAssertThrowsError(try GGUFFile(path: url.path)) {
             XCTAssertTrue("\($0)".contains("tensor 't0' has unsupported tensor type 10 (Q2_K)"), "\($0)")
         }
-        let truncated = Array(Self.validFile().dropLast(10))
-        try write(truncated, url)
-        XCTAssertThrowsError(try GGUFFile(path: url.path)) { XCTAssertTrue("\($0)".contains("past the end of the file")) }
+        let valid = Self.validFile()
+        try write(valid, url)
+        let dataStart = try GGUFFile(path: url.path).dataOffset
+        // Cut inside the last tensor, and just into the first one's data: the same message, with both sizes.
+        for cut in [valid.count - 10, dataStart + 1] {
+            try write(Array(valid[..<cut]), url)
+            XCTAssertThrowsError(try GGUFFile(path: url.path)) {
+                XCTAssertTrue("\($0)".contains("the file is truncated: it has \(cut) bytes, its tensors need \(valid.count)"), "\($0)")
+            }
+        }
     }
 }
