@@ -87,6 +87,36 @@ float glimpse_dot_q5_0(const void *row, const int8_t *qs, const float *scales, i
     return sum_ps(acc);
 }
 
+// Q4_1 (20 bytes: d and m (f16), 16 bytes of nibbles) and Q5_1 (24 bytes: d, m, the fifth bits (u32), 16 bytes
+// of nibbles): value d·q + m with q unsigned. The m part is m·Σy, which q8_1 activations carry per block.
+static inline float dot_q41_51(const uint8_t *w, const int8_t *qs, const float *scales, const float *sums, int nb,
+                               int fifth) {
+    const int block = fifth ? 24 : 20;
+    __m256 acc = _mm256_setzero_ps();
+    float offsets = 0;
+    for (int b = 0; b < nb; b++, w += block) {
+        __m256i q = nibbles16(w + (fifth ? 8 : 4));
+        if (fifth) {
+            uint32_t bits;
+            memcpy(&bits, w + 4, sizeof bits);
+            q = _mm256_or_si256(q, fifth_bits(bits));
+        }
+        // Pairs of q·byte reach 2·31·127 = 7874.
+        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, load32(qs + 32 * b)), _mm256_set1_epi16(1));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(half_at(w) * scales[b]), acc);
+        offsets += half_at(w + 2) * sums[b];
+    }
+    return sum_ps(acc) + offsets;
+}
+
+float glimpse_dot_q4_1(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb) {
+    return dot_q41_51(row, qs, scales, sums, nb, 0);
+}
+
+float glimpse_dot_q5_1(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb) {
+    return dot_q41_51(row, qs, scales, sums, nb, 1);
+}
+
 // Q4_K: 144 bytes, d and dmin (f16), 12 bytes of 6-bit scales and mins for eight sub-blocks of 32, 128 bytes
 // of nibbles (32 bytes per pair of sub-blocks: low nibbles the first, high the second). Value = d·sc·q - dmin·m.
 
@@ -203,6 +233,8 @@ int glimpse_row_kernels_available(void) { return 0; }
 float glimpse_dot_q8_0(const void *row, const int8_t *qs, const float *scales, int nb) { return 0; }
 float glimpse_dot_q4_0(const void *row, const int8_t *qs, const float *scales, int nb) { return 0; }
 float glimpse_dot_q5_0(const void *row, const int8_t *qs, const float *scales, int nb) { return 0; }
+float glimpse_dot_q4_1(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb) { return 0; }
+float glimpse_dot_q5_1(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb) { return 0; }
 float glimpse_dot_q4_K(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb) { return 0; }
 float glimpse_dot_q5_K(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb) { return 0; }
 float glimpse_dot_q6_K(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb) { return 0; }

@@ -2,9 +2,9 @@ import CKernels
 import GGUF
 
 /// Dot products of one weight row (in its stored type) with an encoded activation vector.
-/// Q8_0, Q4_0, Q5_0, Q4_K, Q5_K and Q6_K (nearly every tensor of a Q4_K_M or Q5_K_M file) go to the AVX2
-/// kernels of CKernels where the build has them: on a LLaMA of width 2048 the Swift kernels below generated
-/// Q4_K files at 0.45x llama.cpp's speed (bench_vs_llamacpp.py), bound by arithmetic rather than memory.
+/// Every quantized type goes to the AVX2 kernels of CKernels where the build has them: on a LLaMA of width 2048
+/// the Swift kernels below generated Q4_K files at 0.45x llama.cpp's speed (bench_vs_llamacpp.py), bound by
+/// arithmetic rather than memory.
 /// The Swift kernels are the portable path and the reference the tests hold the AVX2 ones to. Their integer
 /// inner loops are plain counted loops over pointers: LLVM turns them into pmaddwd-style vector code, which
 /// Swift's SIMD type conversions do not. Each block's float contribution goes to one of four accumulators in
@@ -21,6 +21,8 @@ public enum RowDot {
             case .q8_0: return glimpse_dot_q8_0(row, x.qs, x.scales, Int32(n / 32))
             case .q4_0: return glimpse_dot_q4_0(row, x.qs, x.scales, Int32(n / 32))
             case .q5_0: return glimpse_dot_q5_0(row, x.qs, x.scales, Int32(n / 32))
+            case .q4_1: return glimpse_dot_q4_1(row, x.qs, x.scales, x.sums, Int32(n / 32))
+            case .q5_1: return glimpse_dot_q5_1(row, x.qs, x.scales, x.sums, Int32(n / 32))
             case .q4_K: return glimpse_dot_q4_K(row, x.qs, x.scales, x.sums, Int32(n / 256))
             case .q5_K: return glimpse_dot_q5_K(row, x.qs, x.scales, x.sums, Int32(n / 256))
             case .q6_K: return glimpse_dot_q6_K(row, x.qs, x.scales, x.sums, Int32(n / 256))

@@ -53,7 +53,7 @@ final class RowDotTests: XCTestCase {
             XCTAssertEqual(native, swift, accuracy: 1e-5 * scale + 1e-6, "\(w.type) row \(r)")
             checked[w.type, default: 0] += 1
         }
-        for type in [GGMLType.q8_0, .q4_0, .q5_0, .q4_K, .q5_K, .q6_K] {
+        for type in [GGMLType.q8_0, .q4_0, .q5_0, .q4_1, .q5_1, .q4_K, .q5_K, .q6_K] {
             XCTAssertGreaterThan(checked[type] ?? 0, 0, "no \(type) tensor among the test models")
         }
     }
