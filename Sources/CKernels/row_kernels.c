@@ -61,30 +61,31 @@ float glimpse_dot_q8_0(const void *row, const int8_t *qs, const float *scales, i
     return sum_ps(acc);
 }
 
-// Q4_0: 18 bytes, d (f16) and 16 bytes of nibbles, each value nibble - 8.
-float glimpse_dot_q4_0(const void *row, const int8_t *qs, const float *scales, int nb) {
-    const uint8_t *w = row;
+// Q4_0 (18 bytes: d (f16), 16 bytes of nibbles; value nibble - 8) and Q5_0 (22 bytes: d, the 32 fifth bits
+// (u32), 16 bytes of nibbles; value (nibble | bit << 4) - 16).
+static inline float dot_q40_50(const uint8_t *w, const int8_t *qs, const float *scales, int nb, int fifth) {
+    const int block = fifth ? 22 : 18;
     __m256 acc = _mm256_setzero_ps();
-    for (int b = 0; b < nb; b++, w += 18) {
-        __m256i q = _mm256_sub_epi8(nibbles16(w + 2), _mm256_set1_epi8(8));
+    for (int b = 0; b < nb; b++, w += block) {
+        __m256i q = nibbles16(w + (fifth ? 6 : 2));
+        if (fifth) {
+            uint32_t bits;
+            memcpy(&bits, w + 2, sizeof bits);
+            q = _mm256_or_si256(q, fifth_bits(bits));
+        }
+        q = _mm256_sub_epi8(q, _mm256_set1_epi8(fifth ? 16 : 8));
         __m256i p = dot_signed(q, load32(qs + 32 * b));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(half_at(w) * scales[b]), acc);
     }
     return sum_ps(acc);
 }
 
-// Q5_0: 22 bytes, d (f16), the 32 fifth bits (u32), 16 bytes of nibbles; each value (nibble | bit << 4) - 16.
+float glimpse_dot_q4_0(const void *row, const int8_t *qs, const float *scales, int nb) {
+    return dot_q40_50(row, qs, scales, nb, 0);
+}
+
 float glimpse_dot_q5_0(const void *row, const int8_t *qs, const float *scales, int nb) {
-    const uint8_t *w = row;
-    __m256 acc = _mm256_setzero_ps();
-    for (int b = 0; b < nb; b++, w += 22) {
-        uint32_t bits;
-        memcpy(&bits, w + 2, sizeof bits);
-        __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles16(w + 6), fifth_bits(bits)), _mm256_set1_epi8(16));
-        __m256i p = dot_signed(q, load32(qs + 32 * b));
-        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(half_at(w) * scales[b]), acc);
-    }
-    return sum_ps(acc);
+    return dot_q40_50(row, qs, scales, nb, 1);
 }
 
 // Q4_1 (20 bytes: d and m (f16), 16 bytes of nibbles) and Q5_1 (24 bytes: d, m, the fifth bits (u32), 16 bytes
