@@ -50,6 +50,17 @@ static inline __m256i fifth_bits(uint32_t bits) {
     return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
 }
 
+// The 32 unsigned values of a 32-element block: its nibbles, with the fifth bits (a u32 at `bits`) where `fifth`.
+static inline __m256i unsigned_values(const uint8_t *nibbles, const uint8_t *bits, int fifth) {
+    __m256i q = nibbles16(nibbles);
+    if (fifth) {
+        uint32_t word;
+        memcpy(&word, bits, sizeof word);
+        q = _mm256_or_si256(q, fifth_bits(word));
+    }
+    return q;
+}
+
 // Q8_0: 34 bytes, d (f16) and 32 signed bytes.
 float glimpse_dot_q8_0(const void *row, const int8_t *qs, const float *scales, int nb) {
     const uint8_t *w = row;
@@ -67,13 +78,7 @@ static inline float dot_q40_50(const uint8_t *w, const int8_t *qs, const float *
     const int block = fifth ? 22 : 18;
     __m256 acc = _mm256_setzero_ps();
     for (int b = 0; b < nb; b++, w += block) {
-        __m256i q = nibbles16(w + (fifth ? 6 : 2));
-        if (fifth) {
-            uint32_t bits;
-            memcpy(&bits, w + 2, sizeof bits);
-            q = _mm256_or_si256(q, fifth_bits(bits));
-        }
-        q = _mm256_sub_epi8(q, _mm256_set1_epi8(fifth ? 16 : 8));
+        __m256i q = _mm256_sub_epi8(unsigned_values(w + (fifth ? 6 : 2), w + 2, fifth), _mm256_set1_epi8(fifth ? 16 : 8));
         __m256i p = dot_signed(q, load32(qs + 32 * b));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(half_at(w) * scales[b]), acc);
     }
@@ -96,12 +101,7 @@ static inline float dot_q41_51(const uint8_t *w, const int8_t *qs, const float *
     __m256 acc = _mm256_setzero_ps();
     float offsets = 0;
     for (int b = 0; b < nb; b++, w += block) {
-        __m256i q = nibbles16(w + (fifth ? 8 : 4));
-        if (fifth) {
-            uint32_t bits;
-            memcpy(&bits, w + 4, sizeof bits);
-            q = _mm256_or_si256(q, fifth_bits(bits));
-        }
+        __m256i q = unsigned_values(w + (fifth ? 8 : 4), w + 4, fifth);
         // Pairs of q·byte reach 2·31·127 = 7874.
         __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, load32(qs + 32 * b)), _mm256_set1_epi16(1));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(half_at(w) * scales[b]), acc);
