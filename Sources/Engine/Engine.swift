@@ -255,7 +255,10 @@ public actor Engine {
             guard let vision else { continue }
             if generation.cancelled.load(ordering: .relaxed) { out.yield(.finished(.cancelled, stats)); return }
             let t = DispatchTime.now().uptimeNanoseconds
-            let (e, encodedHere) = vision.embedding(for: key) { vision.model.embed(image, pool: pool) }
+            let (e, encodedHere) = vision.embedding(for: key) {
+                out.yield(.phase(.encodingImage))
+                return vision.model.embed(image, pool: pool)
+            }
             if encodedHere { stats.imageEncodeSeconds += seconds(since: t) }
             embeddings.append(e)
         }
@@ -299,6 +302,7 @@ public actor Engine {
         let n = model.vocabularySize
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: n)
         defer { logits.deallocate() }
+        out.yield(.phase(.readingPrompt(tokens: prompt.count - shared)))
         do {
             var position = 0
             for chunk in chunks {

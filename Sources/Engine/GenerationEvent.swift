@@ -3,12 +3,21 @@ import Vision
 
 /// What a generation streams to its consumer.
 public enum GenerationEvent: Sendable {
+    /// What the engine is busy with before the first token: a large checkpoint spends seconds on each.
+    case phase(GenerationPhase)
     /// Newly completed text (never half a UTF-8 character, never part of a stop string).
     case token(String)
     /// Running figures, sent after the prompt is processed and then with every token.
     case stats(GenerationStats)
     case finished(FinishReason, GenerationStats)
     case failed(String)
+}
+
+public enum GenerationPhase: Sendable, Equatable {
+    /// Running an image through the vision encoder (not sent when its embedding is cached).
+    case encodingImage
+    /// Running this many prompt tokens through the decoder (those the cache does not already hold).
+    case readingPrompt(tokens: Int)
 }
 
 public enum FinishReason: String, Sendable, Codable {

@@ -77,6 +77,8 @@ public struct Message: Sendable, Equatable {
     public var role: Role
     public var text: String
     public var streaming = false
+    /// While an answer has no text yet: what the engine is doing ("encoding the image").
+    public var activity: String? = nil
     public init(_ role: Role, _ text: String, streaming: Bool = false) {
         self.role = role
         self.text = text

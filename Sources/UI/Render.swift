@@ -77,7 +77,10 @@ extension AppState {
                         boxIndex += 1
                     }
                 }
-                if m.streaming { runs.append(("▍", theme.dim)) }
+                if m.streaming {
+                    if m.text.isEmpty, let activity = m.activity { runs.append((activity + "… ", theme.dim)) }
+                    runs.append(("▍", theme.dim))
+                }
                 out += wrapRuns(runs, width: width)
             case .notice:
                 for line in TextWrap.lines("· " + m.text, width: width) { out.append([(line, theme.notice)]) }

@@ -9,6 +9,8 @@ public enum AppEvent: Sendable, Equatable {
     case modelLoading(String, pane: Int = 0)
     case modelReady(String, pane: Int = 0)
     case modelFailed(String, pane: Int = 0)
+    /// What a generation is busy with before its first token.
+    case activity(generation: Int, String)
     case token(generation: Int, text: String)
     case figures(generation: Int, GenerationFigures)
     case finished(generation: Int)
@@ -67,6 +69,9 @@ extension AppState {
             guard let p = paneIndex(id: id) else { return [] }
             panes[p].modelStatus = .failed(message)
             panes[p].messages.append(Message(.error, message))
+        case .activity(let g, let text):
+            guard let p = paneIndex(generation: g), let i = panes[p].streamingMessage, panes[p].messages.indices.contains(i) else { return [] }
+            panes[p].messages[i].activity = text
         case .token(let g, let text):
             guard let p = paneIndex(generation: g), let i = panes[p].streamingMessage, panes[p].messages.indices.contains(i) else { return [] }
             panes[p].messages[i].text += text

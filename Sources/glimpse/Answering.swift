@@ -71,7 +71,7 @@ func answer(_ engine: Engine, _ request: GenerationRequest, stream: Bool) async 
         case .token(let piece):
             text += piece
             if stream { FileHandle.standardOutput.write(Data(piece.utf8)) }
-        case .stats: break
+        case .stats, .phase: break
         case .finished(let r, let s):
             reason = r
             stats = s

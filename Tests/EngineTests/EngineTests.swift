@@ -20,7 +20,7 @@ final class EngineTests: XCTestCase {
             case .token(let t): text += t
             case .finished(let r, let s): finished = (r, s)
             case .failed(let m): XCTFail(m)
-            case .stats: break
+            case .stats, .phase: break
             }
         }
         XCTAssertFalse(text.isEmpty)

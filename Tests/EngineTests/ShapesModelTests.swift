@@ -66,6 +66,35 @@ final class ShapesModelTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-4)
     }
 
+    /// Before the first token the engine says what it is busy with: encoding an image (only when its embedding is
+    /// not cached) and reading the prompt tokens the cache does not hold.
+    func testPhasesComeBeforeTheFirstToken() async throws {
+        let engine = try await loadedEngine()
+        let c = Self.fixture.cases[0]
+        func phases(_ request: GenerationRequest) async -> [GenerationPhase] {
+            var seen: [GenerationPhase] = [], tokens = 0
+            for await event in await engine.generate(request) {
+                if case .phase(let p) = event { seen.append(p); XCTAssertEqual(tokens, 0, "a phase after a token") }
+                if case .token = event { tokens += 1 }
+            }
+            return seen
+        }
+        var first = try request(c, maxTokens: 4)
+        first.prompt = .chat([ChatMessage(.user, "[vqa] how many objects are there?")])
+        let fresh = await phases(first)
+        XCTAssertEqual(fresh.first, .encodingImage)
+        guard case .readingPrompt(let all) = fresh.last else { return XCTFail("\(fresh)") }
+        XCTAssertGreaterThan(all, 36, "the image's 36 tokens and the text")
+
+        var second = first
+        second.prompt = .chat([ChatMessage(.user, "[vqa] how many objects are there?"),
+                               ChatMessage(.assistant, "3"), ChatMessage(.user, "[vqa] what color is the star?")])
+        let again = await phases(second)
+        XCTAssertFalse(again.contains(.encodingImage), "the image's embedding is cached")
+        guard case .readingPrompt(let more) = again.last else { return XCTFail("\(again)") }
+        XCTAssertLessThan(more, all, "the first turn's tokens come from the cache")
+    }
+
     func testGreedyAnswersMatchPyTorch() async throws {
         let engine = try await loadedEngine()
         for c in Self.fixture.cases {

@@ -21,7 +21,7 @@ final class SharedModelTests: XCTestCase {
         for await event in await engine.generate(request) {
             switch event {
             case .token(let t): text += t
-            case .stats: break
+            case .stats, .phase: break
             case .finished(let r, let s): reason = r; stats = s
             case .failed(let m): XCTFail(m); reason = .cancelled
             }

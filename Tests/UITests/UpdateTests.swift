@@ -37,6 +37,19 @@ final class UpdateTests: XCTestCase {
         XCTAssertEqual(s.send(.key(.escape)), [.stop])
     }
 
+    func testWhatTheEngineIsDoingShowsUntilTheFirstToken() {
+        var s = readyState()
+        s.type("hi")
+        _ = s.send(.key(.enter), .activity(generation: 1, "encoding the image"))
+        XCTAssertTrue(s.render().text.contains("encoding the image… ▍"))
+        _ = s.send(.activity(generation: 1, "reading 612 prompt tokens"))
+        XCTAssertTrue(s.render().text.contains("reading 612 prompt tokens… ▍"))
+        XCTAssertFalse(s.render().text.contains("encoding the image"))
+        _ = s.send(.token(generation: 1, text: "a red"))
+        XCTAssertFalse(s.render().text.contains("prompt tokens"), "the answer's text replaces it")
+        XCTAssertEqual(s.messages.last { $0.role == .assistant }?.text, "a red")
+    }
+
     func testNoticesDuringAnAnswerDoNotCutIt() {
         var s = readyState()
         s.type("first")
