@@ -302,18 +302,35 @@ public actor Engine {
         let n = model.vocabularySize
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: n)
         defer { logits.deallocate() }
-        out.yield(.phase(.readingPrompt(tokens: prompt.count - shared)))
+        let toRead = prompt.count - shared
+        var read = 0, reported = 0
+        out.yield(.phase(.readingPrompt(tokens: toRead, done: 0)))
+        // Reports of how far the decoder is, about once a percent: `read` tokens before this chunk, plus its share.
+        func reporting(_ length: Int) -> (Double) -> Void {
+            { fraction in
+                let done = read + Int(fraction * Double(length))
+                if done - reported >= max(1, toRead / 100) {
+                    reported = done
+                    out.yield(.phase(.readingPrompt(tokens: toRead, done: done)))
+                }
+            }
+        }
         do {
             var position = 0
             for chunk in chunks {
                 switch chunk {
                 case .tokens(let ids):
                     let skip = max(0, min(ids.count, shared - position))
-                    if skip < ids.count { try decoder.forward(.tokens(Array(ids[skip...])), cache: cache, logits: logits) }
+                    if skip < ids.count {
+                        try decoder.forward(.tokens(Array(ids[skip...])), cache: cache, logits: logits, progress: reporting(ids.count - skip))
+                        read += ids.count - skip
+                    }
                     position += ids.count
                 case .image(let i):
                     if position >= shared {
-                        try decoder.forward(.embeddings(embeddings[i], count: imageTokens), cache: cache, logits: logits)
+                        try decoder.forward(.embeddings(embeddings[i], count: imageTokens), cache: cache, logits: logits,
+                                            progress: reporting(imageTokens))
+                        read += imageTokens
                     }
                     position += imageTokens
                 }

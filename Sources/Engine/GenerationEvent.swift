@@ -16,8 +16,9 @@ public enum GenerationEvent: Sendable {
 public enum GenerationPhase: Sendable, Equatable {
     /// Running an image through the vision encoder (not sent when its embedding is cached).
     case encodingImage
-    /// Running this many prompt tokens through the decoder (those the cache does not already hold).
-    case readingPrompt(tokens: Int)
+    /// Running `tokens` prompt tokens through the decoder (those the cache does not already hold), `done` of them
+    /// so far (sent again as layers finish, at most about once a percent).
+    case readingPrompt(tokens: Int, done: Int)
 }
 
 public enum FinishReason: String, Sendable, Codable {

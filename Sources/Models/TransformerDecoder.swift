@@ -49,7 +49,10 @@ public final class TransformerDecoder: @unchecked Sendable {
     }
 
     /// Appends `input` to the cache and, if `logits` is given, writes the next-token logits of the last position.
-    public func forward(_ input: DecoderInput, cache: KVCache, logits: UnsafeMutablePointer<Float>?) throws {
+    /// `progress`, when given, hears after every layer what fraction of `input` is done (a long prompt through a
+    /// large model takes a minute on two cores, and a front end can show how far it is).
+    public func forward(_ input: DecoderInput, cache: KVCache, logits: UnsafeMutablePointer<Float>?,
+                        progress: ((Double) -> Void)? = nil) throws {
         let total = input.count
         guard total > 0 else { return }
         guard cache.count + total <= cache.capacity else {
@@ -65,7 +68,11 @@ public final class TransformerDecoder: @unchecked Sendable {
         while start < total {
             let n = min(maxBatch, total - start)
             loadInput(input, from: start, count: n)
-            for l in blueprint.layers.indices { runLayer(l, count: n, cache: cache) }
+            let layers = blueprint.layers.count
+            for l in 0 ..< layers {
+                runLayer(l, count: n, cache: cache)
+                progress?((Double(start) + Double(n) * Double(l + 1) / Double(layers)) / Double(total))
+            }
             cache.count += n
             start += n
         }

@@ -182,7 +182,8 @@ final class AppController {
             for await event in await engine.generate(request) {
                 switch event {
                 case .phase(.encodingImage): apply(.activity(generation: id, "encoding the image"))
-                case .phase(.readingPrompt(let n)): apply(.activity(generation: id, "reading \(n) prompt tokens"))
+                case .phase(.readingPrompt(let n, let done)):
+                    apply(.activity(generation: id, "reading \(n) prompt tokens" + (done > 0 ? ", \(done * 100 / n)%" : "")))
                 case .token(let text): apply(.token(generation: id, text: text))
                 case .stats(let s): apply(.figures(generation: id, figures(s)))
                 case .finished(_, let s):

@@ -83,15 +83,23 @@ final class ShapesModelTests: XCTestCase {
         first.prompt = .chat([ChatMessage(.user, "[vqa] how many objects are there?")])
         let fresh = await phases(first)
         XCTAssertEqual(fresh.first, .encodingImage)
-        guard case .readingPrompt(let all) = fresh.last else { return XCTFail("\(fresh)") }
+        guard case .readingPrompt(let all, 0) = fresh[1] else { return XCTFail("\(fresh)") }
         XCTAssertGreaterThan(all, 36, "the image's 36 tokens and the text")
+        let done = fresh.dropFirst(2).map { phase -> Int in
+            if case .readingPrompt(all, let d) = phase { return d }
+            XCTFail("\(phase)")
+            return 0
+        }
+        XCTAssertEqual(done, done.sorted(), "progress only grows")
+        XCTAssertEqual(done.last, all, "and reaches the whole prompt")
+        XCTAssertGreaterThan(done.count, 3, "reported as layers finish, not only per chunk")
 
         var second = first
         second.prompt = .chat([ChatMessage(.user, "[vqa] how many objects are there?"),
                                ChatMessage(.assistant, "3"), ChatMessage(.user, "[vqa] what color is the star?")])
         let again = await phases(second)
         XCTAssertFalse(again.contains(.encodingImage), "the image's embedding is cached")
-        guard case .readingPrompt(let more) = again.last else { return XCTFail("\(again)") }
+        guard case .readingPrompt(let more, _) = again.last else { return XCTFail("\(again)") }
         XCTAssertLessThan(more, all, "the first turn's tokens come from the cache")
     }
 
