@@ -256,8 +256,8 @@ public actor Engine {
             if generation.cancelled.load(ordering: .relaxed) { out.yield(.finished(.cancelled, stats)); return }
             let t = DispatchTime.now().uptimeNanoseconds
             let (e, encodedHere) = vision.embedding(for: key) {
-                out.yield(.phase(.encodingImage))
-                return vision.model.embed(image, pool: pool)
+                out.yield(.phase(.encodingImage(percent: 0)))
+                return vision.model.embed(image, pool: pool) { out.yield(.phase(.encodingImage(percent: Int($0 * 100)))) }
             }
             if encodedHere { stats.imageEncodeSeconds += seconds(since: t) }
             embeddings.append(e)

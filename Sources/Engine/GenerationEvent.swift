@@ -14,8 +14,9 @@ public enum GenerationEvent: Sendable {
 }
 
 public enum GenerationPhase: Sendable, Equatable {
-    /// Running an image through the vision encoder (not sent when its embedding is cached).
-    case encodingImage
+    /// Running an image through the vision encoder, `percent` of its blocks done (sent at the start and after each
+    /// block; not at all when the embedding is cached).
+    case encodingImage(percent: Int)
     /// Running `tokens` prompt tokens through the decoder (those the cache does not already hold), `done` of them
     /// so far (sent again as layers finish, at most about once a percent).
     case readingPrompt(tokens: Int, done: Int)

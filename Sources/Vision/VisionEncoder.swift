@@ -101,7 +101,7 @@ final class VisionEncoder: @unchecked Sendable {
     // MARK: Forward
 
     /// [3][S][S] normalized pixels -> [tokens][D] hidden states (class token first, when the model has one).
-    func encode(_ pixels: [Float], pool: ThreadPool) -> [Float] {
+    func encode(_ pixels: [Float], pool: ThreadPool, progress: ((Double) -> Void)? = nil) -> [Float] {
         let d = width, p = patchSize, g = gridSide, n = tokenCount, nPatch = g * g
         let side = g * p
         let scratch = BatchScratch()
@@ -131,7 +131,10 @@ final class VisionEncoder: @unchecked Sendable {
             if let pre = preNorm { layerNormRows(xb.baseAddress!, n, pre, epsilon) }
         }
         var work = Workspace(tokens: n, width: d, feedForward: feedForward, heads: heads)
-        for il in 0 ..< layersToRun { runBlock(blocks[il], &x, &work, scratch: scratch, pool: pool) }
+        for il in 0 ..< layersToRun {
+            runBlock(blocks[il], &x, &work, scratch: scratch, pool: pool)
+            progress?(Double(il + 1) / Double(layersToRun))
+        }
         if let post = postNorm, layersToRun == blocks.count {
             x.withUnsafeMutableBufferPointer { layerNormRows($0.baseAddress!, n, post, postEpsilon) }
         }

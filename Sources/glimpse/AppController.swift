@@ -181,7 +181,8 @@ final class AppController {
         generationTasks[paneID] = Task {
             for await event in await engine.generate(request) {
                 switch event {
-                case .phase(.encodingImage): apply(.activity(generation: id, "encoding the image"))
+                case .phase(.encodingImage(let percent)):
+                    apply(.activity(generation: id, "encoding the image" + (percent > 0 ? ", \(percent)%" : "")))
                 case .phase(.readingPrompt(let n, let done)):
                     apply(.activity(generation: id, "reading \(n) prompt tokens" + (done > 0 ? ", \(done * 100 / n)%" : "")))
                 case .token(let text): apply(.token(generation: id, text: text))
