@@ -335,6 +335,8 @@ public actor Engine {
                     position += imageTokens
                 }
             }
+            // The last chunk's steps may each fall under a percent: say the end explicitly.
+            if reported < toRead { out.yield(.phase(.readingPrompt(tokens: toRead, done: toRead))) }
             session.tokens = prompt
         } catch {
             session.tokens = []

@@ -128,11 +128,7 @@ public final class TransformerDecoder: @unchecked Sendable {
         // Feed-forward block.
         for t in 0 ..< n { Ops.rmsNorm(x.pointer + t * d, layer.ffnNorm, normed.pointer + t * d, d, eps: eps) }
         projectShared([(layer.gate, gate.pointer, nil), (layer.up, up.pointer, nil)], normed.pointer, n)
-        // Over the pool: a prompt's activations are millions of elements (512 x 2048 a layer for Gemma 3 270M).
-        let gp = gate.pointer, upp = up.pointer, act = b.activation
-        pool.parallelRanges(n * b.feedForwardLength, grain: 16384) { r in
-            Ops.gatedActivation(gp + r.lowerBound, upp + r.lowerBound, r.count, act)
-        }
+        Ops.gatedActivation(gate.pointer, up.pointer, n * b.feedForwardLength, b.activation, pool: pool)
         project(layer.down, gate.pointer, n, projected.pointer, bias: nil)
         if let w = layer.postFFNNorm {
             for t in 0 ..< n { Ops.rmsNorm(projected.pointer + t * d, w, projected.pointer + t * d, d, eps: eps) }

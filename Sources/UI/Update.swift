@@ -261,8 +261,7 @@ extension AppState {
     /// With prompts going to every pane the task follows for all of them; otherwise only the focused pane's changes.
     mutating func setTask(_ mode: TaskMode) {
         for p in broadcast ? Array(panes.indices) : [focusedPane] { panes[p].task = mode }
-        let untouched = TaskMode.allCases.contains { !$0.suggestedInstruction.isEmpty && $0.suggestedInstruction == input.string }
-        if input.isEmpty || untouched { input.set(mode.suggestedInstruction) }
+        if TaskMode.allCases.contains(where: { $0.suggestedInstruction == input.string }) { input.set(mode.suggestedInstruction) }
     }
 
     /// Binds model `i` to the focused pane (with its configured task and settings) and asks for it to load.

@@ -214,8 +214,7 @@ final class VisionEncoder: @unchecked Sendable {
                 ws.hidden.withUnsafeMutableBufferPointer { linear(blk.up, blk.upBias, nb.baseAddress!, n, $0.baseAddress!, scratch, pool) }
             }
             ws.hidden.withUnsafeMutableBufferPointer { hb in
-                let h = hb.baseAddress!, act = activation
-                pool.parallelRanges(n * feedForward, grain: 16384) { r in Ops.activate(h + r.lowerBound, r.count, act) }
+                Ops.activate(hb.baseAddress!, n * feedForward, activation, pool: pool)
             }
             let hidden = ws.hidden
             hidden.withUnsafeBufferPointer { hb in

@@ -106,6 +106,19 @@ final class ShapesModelTests: XCTestCase {
         XCTAssertFalse(again.contains { if case .encodingImage = $0 { true } else { false } }, "the image's embedding is cached")
         guard case .readingPrompt(let more, _) = again.last else { return XCTFail("\(again)") }
         XCTAssertLessThan(more, all, "the first turn's tokens come from the cache")
+
+        // Over 200 tokens, reports come about once a percent, and the last still says the whole prompt is read.
+        await engine.resetConversation()
+        var long = first
+        long.prompt = .chat([ChatMessage(.user, "[vqa] " + String(repeating: "is there a red circle? ", count: 40))])
+        let reports: [(Int, Int)] = await phases(long).compactMap { phase in
+            if case .readingPrompt(let n, let d) = phase { return (n, d) }
+            return nil
+        }
+        let (total, _) = try XCTUnwrap(reports.first)
+        XCTAssertGreaterThan(total, 200)
+        XCTAssertEqual(reports.last?.1, total, "\(reports.map(\.1))")
+        XCTAssertLessThanOrEqual(reports.count, 102, "about once a percent, not once a layer per token")
     }
 
     func testGreedyAnswersMatchPyTorch() async throws {

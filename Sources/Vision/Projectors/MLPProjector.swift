@@ -33,10 +33,7 @@ struct MLPProjector: Projector {
 
     func project(_ patches: [Float], count: Int, pool: ThreadPool) -> [Float] {
         var hidden = linearRows(first, firstBias, patches, count: count, pool: pool)
-        hidden.withUnsafeMutableBufferPointer { h in
-            let base = h.baseAddress!
-            pool.parallelRanges(h.count, grain: 16384) { r in Ops.activate(base + r.lowerBound, r.count, .geluErf) }
-        }
+        hidden.withUnsafeMutableBufferPointer { Ops.activate($0.baseAddress!, $0.count, .geluErf, pool: pool) }
         return linearRows(second, secondBias, hidden, count: count, pool: pool)
     }
 }
