@@ -96,7 +96,7 @@ public struct GenerationFigures: Sendable, Equatable {
 }
 
 /// Sampling settings the user changes with /set.
-public struct SessionSettings: Sendable, Equatable {
+public struct SessionSettings: Sendable, Equatable, Codable {
     public var temperature: Float = 0.6
     public var topP: Float = 0.9
     public var topK = 40
@@ -163,6 +163,8 @@ public struct AppState: Sendable, Equatable {
     public var keyMap = KeyMap()
     /// Where a press on the image preview began (preview cell), while the button is down.
     public var dragStart: PreviewPoint? = nil
+    /// The saved conversation this one is kept in (the app names it when it first saves); nil after /clear.
+    public var conversationID: String? = nil
 
     public init(width: Int, height: Int, theme: Theme = .dark, models: [ModelEntry] = []) {
         self.width = width

@@ -6,7 +6,9 @@ extension AppState {
         ("/image PATH", "attach a JPEG or PNG image"),
         ("/task NAME", "chat, vqa, caption, grounding, refer, detection, identify"),
         ("/model NAME", "switch model (or F2 for the list)"),
-        ("/clear", "start a new conversation"),
+        ("/clear", "start a new conversation (this one stays saved)"),
+        ("/resume [N]", "take up saved conversation N, or the latest (/conversations lists)"),
+        ("/save FILE", "write the conversation as Markdown"),
         ("/split [MODEL]", "compare: a new pane with MODEL (F6 focus, F7 zoom, F4 to all / focused)"),
         ("/close", "close the focused pane"),
         ("/theme NAME", "dark, light, high-contrast, mono, or a themes/*.toml name"),
@@ -36,6 +38,16 @@ extension AppState {
             }
             return chooseModel(i)
         case "clear": return newConversation()
+        case "conversations", "history": return [.listConversations]
+        case "resume":
+            guard let n = argument.isEmpty ? 1 : Int(argument), n >= 1 else {
+                return error("/resume takes the number /conversations gives, not '\(argument)'")
+            }
+            return [.resumeConversation(n)]
+        case "save":
+            guard !argument.isEmpty else { return error("/save needs a file name, e.g. /save chat.md") }
+            guard savedConversation != nil else { return error("nothing to save yet: ask something first") }
+            return [.exportTranscript(path: (argument as NSString).expandingTildeInPath, text: transcript)]
         case "split": return split(argument)
         case "close": return closePane()
         case "theme":

@@ -7,6 +7,7 @@ import TOMLKit
 ///     default_model = "shapes"          # a name below, "shapes", or a path
 ///     theme = "dark"
 ///     models_folder = "~/models"        # scanned for X.gguf (+ X-mmproj.gguf)
+///     save_conversations = true         # keep conversations (for /resume) and the input history
 ///
 ///     [models.llava]                    # one table per named model
 ///     path = "~/models/llava-v1.5-7b-q4_k.gguf"
@@ -24,6 +25,7 @@ public struct Configuration: Sendable, Equatable {
     public var defaultModel: String?
     public var theme: String?
     public var modelsFolder: String?
+    public var saveConversations = true
     public var models: [ModelEntry] = []
     public var keyMap = KeyMap()
     public var problems: [String] = []
@@ -80,6 +82,8 @@ public struct Configuration: Sendable, Equatable {
             case "default_model": c.defaultModel = string(table, key, nil)
             case "theme": c.theme = string(table, key, nil)
             case "models_folder": c.modelsFolder = string(table, key, nil).map(expandTilde)
+            case "save_conversations":
+                if let v = table[key]?.bool { c.saveConversations = v } else { problem(key, nil, "save_conversations must be true or false") }
             case "models":
                 guard let models = table[key]?.table else { problem(key, nil, "models must be tables: [models.NAME]"); continue }
                 for name in models.keys.sorted() {
@@ -102,7 +106,7 @@ public struct Configuration: Sendable, Equatable {
                     c.keyMap.overrides[k] = action
                 }
             default:
-                problem(key, nil, "unknown setting '\(key)' (default_model, theme, models_folder, [models.NAME], [keys])")
+                problem(key, nil, "unknown setting '\(key)' (default_model, theme, models_folder, save_conversations, [models.NAME], [keys])")
             }
         }
         return c

@@ -13,6 +13,12 @@ public struct LineEditor: Sendable, Equatable {
         caret = self.text.count
     }
 
+    /// Earlier runs' entries (oldest first), before this run's.
+    public mutating func loadHistory(_ entries: [String]) {
+        history = entries + history
+        historyIndex = nil
+    }
+
     public var string: String { String(text) }
     public var isEmpty: Bool { text.isEmpty }
 

@@ -300,9 +300,9 @@ extension AppState {
     }
 
     static let keyHelp: [(String, String)] = [
-        ("Enter", "send"), ("Alt-Enter", "new line"), ("Esc", "stop the answer"), ("Tab / Shift-Tab", "next / previous task"),
-        ("F2 or Ctrl-O", "choose model"), ("F3 or Ctrl-T", "choose task"), ("Ctrl-R", "regenerate"),
-        ("Ctrl-N", "new conversation"), ("Ctrl-L", "next image"),
+        ("Enter / Alt-Enter", "send / new line"), ("Esc", "stop the answer"), ("Tab / Shift-Tab", "next / previous task"),
+        ("F2 or Ctrl-O", "choose model"), ("F3 or Ctrl-T", "choose task"), ("Ctrl-R / Ctrl-N", "regenerate / new conversation"),
+        ("Ctrl-L", "next image"),
         ("F6 / F7 / F4", "next pane / zoom / prompts to all or one"),
         ("Up / Down, PgUp / PgDn", "history, scroll"), ("Ctrl-A/E/K/U/W, Alt-B/F", "edit"),
         ("Drag on the image", "[identify] that region"), ("Ctrl-C", "quit"),

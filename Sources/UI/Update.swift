@@ -23,6 +23,12 @@ public enum AppEvent: Sendable, Equatable {
     case theme(Theme)
     case notice(String)
     case error(String)
+    /// The app keeps this conversation in the saved conversation of this id.
+    case conversationNamed(String)
+    /// `/conversations`: what is saved in `folder`, most recent first (the current conversation left out).
+    case conversationList([ConversationSummary], folder: String)
+    /// `/resume`: a saved conversation read back, with the images that could still be decoded.
+    case resumed(SavedConversation, id: String, images: [ImageEntry], missing: [String])
 }
 
 /// What the UI asks the app to do.
@@ -43,6 +49,12 @@ public enum Effect: Sendable, Equatable {
     case loadTheme(String)
     /// List the directory of this typed path (Tab after `/image `).
     case listDirectory(String)
+    /// List the saved conversations (`/conversations`).
+    case listConversations
+    /// Take up the Nth most recent saved conversation other than this one (1: the latest).
+    case resumeConversation(Int)
+    /// Write this text (the Markdown transcript) to the file at this path.
+    case exportTranscript(path: String, text: String)
     case quit
 }
 
@@ -107,6 +119,12 @@ extension AppState {
             note("Theme \(t.name).")
         case .notice(let text):
             note(text)
+        case .conversationNamed(let id):
+            conversationID = id
+        case .conversationList(let list, let folder):
+            listConversations(list, folder: folder)
+        case .resumed(let saved, let id, let found, let missing):
+            return resume(saved, id: id, images: found, missing: missing)
         }
         return []
     }
@@ -336,6 +354,7 @@ extension AppState {
         }
         images = []
         imageInView = 0
+        conversationID = nil
         return effects
     }
 }

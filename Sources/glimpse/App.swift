@@ -15,6 +15,8 @@ struct App: AsyncParsableCommand {
     var compare: String?
     @Flag(help: "Leave the mouse to the terminal (text selection) instead of clicks on tasks and models.")
     var noMouse = false
+    @Flag(help: "Take up the latest saved conversation (its models, images and turns).")
+    var resume = false
     @Argument(help: "An image to attach at start.")
     var image: String?
 
@@ -44,7 +46,8 @@ struct App: AsyncParsableCommand {
         }
         let controller = await AppController(models: found, initialModel: initial, theme: chosen, themeFolders: folders, mouse: !noMouse,
                                              keyMap: catalog.config.keyMap, notices: notices,
-                                             comparing: compared.isEmpty ? [] : Array(1 ..< compared.count))
+                                             comparing: compared.isEmpty ? [] : Array(1 ..< compared.count),
+                                             saving: catalog.config.saveConversations, resuming: resume)
         await controller.run(attaching: image)
     }
 }

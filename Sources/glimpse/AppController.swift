@@ -23,15 +23,30 @@ final class AppController {
     private var dirty = true
     private var generationTasks: [Int: Task<Void, Never>] = [:]
     private let themeFolders: [String]
+    /// Where conversations and the input history are kept; nil with `save_conversations = false`.
+    private let store: ConversationStore?
+    private let inputHistory: InputHistory?
+    private var saved: (id: String, conversation: SavedConversation)? = nil
+    private var historySaved = 0
+    private var savingFailed = false
+    private let initialModel: Int?
 
     init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String], mouse: Bool = true,
-         keyMap: KeyMap = KeyMap(), notices: [String] = [], comparing: [Int] = []) {
+         keyMap: KeyMap = KeyMap(), notices: [String] = [], comparing: [Int] = [], saving: Bool = true,
+         resuming: Bool = false) {
         backend = TerminalBackend(mouse: mouse)
         let size = backend.size
         state = AppState(width: size.width, height: size.height, theme: theme, models: models)
         state.keyMap = keyMap
         for notice in notices { _ = state.update(.notice(notice)) }
         self.themeFolders = themeFolders
+        self.initialModel = initialModel
+        store = saving ? .standard() : nil
+        inputHistory = saving ? .standard() : nil
+        if let entries = inputHistory?.load() { state.input.loadHistory(entries) }
+        historySaved = state.input.history.count
+        // Resuming loads the saved conversation's models instead (the initial one if there is nothing to resume).
+        if resuming { perform([.resumeConversation(1)]); return }
         if let i = initialModel { perform(state.chooseModel(i)) }
         if !comparing.isEmpty { perform(state.openComparison(comparing)) }
     }
@@ -51,6 +66,7 @@ final class AppController {
             }
             try? await Task.sleep(for: .milliseconds(8))
         }
+        keepConversation(evenWhileAnswering: true)
         for engine in engines.values { await engine.stopRunning() }
         backend.shutdown()
     }
@@ -64,6 +80,8 @@ final class AppController {
             dirty = true
             perform(effects)
         }
+        keepConversation()
+        keepInputHistory()
     }
 
     private func engine(for pane: Int) -> Engine {
@@ -96,6 +114,9 @@ final class AppController {
             case .loadTheme(let name): loadTheme(name)
             case .listDirectory(let typedInput): listDirectory(typedInput)
             case .generate(let id, let messages, let paths, let settings): generate(id, messages, paths, settings)
+            case .listConversations: listConversations()
+            case .resumeConversation(let n): resumeConversation(n)
+            case .exportTranscript(let path, let text): exportTranscript(text, to: path)
             }
         }
     }
@@ -115,7 +136,9 @@ final class AppController {
         }
     }
 
-    private func attach(_ path: String) {
+    private func attach(_ typedPath: String) {
+        // Absolute, so a saved conversation finds its images from any directory.
+        let path = URL(fileURLWithPath: typedPath).standardizedFileURL.path
         Task {
             let result = await Task.detached { () -> Result<RGBImage, Error> in Result { try ImageDecoder.load(path: path) } }.value
             switch result {
@@ -193,6 +216,91 @@ final class AppController {
                 case .failed(let message): apply(.failed(generation: id, message: message))
                 }
             }
+        }
+    }
+
+    // MARK: Keeping conversations
+
+    /// Saves the conversation when it changed, once no answer is streaming (and at quit, as far as it came).
+    /// A failure is said once; the app goes on without saving.
+    private func keepConversation(evenWhileAnswering: Bool = false) {
+        guard let store, !savingFailed, evenWhileAnswering || !state.panes.contains(where: \.isGenerating),
+              let conversation = state.savedConversation else { return }
+        if let saved, saved.id == state.conversationID, saved.conversation == conversation { return }
+        let id = state.conversationID ?? store.newID()
+        do {
+            try store.save(conversation, id: id)
+            saved = (id, conversation)
+            if state.conversationID == nil { _ = state.update(.conversationNamed(id)) }
+        } catch {
+            savingFailed = true
+            _ = state.update(.error("Conversations cannot be saved (\(error)); this one is kept only until you quit."))
+            dirty = true
+        }
+    }
+
+    private func keepInputHistory() {
+        guard let inputHistory, state.input.history.count > historySaved else { return }
+        for entry in state.input.history[historySaved...] { try? inputHistory.append(entry) }
+        historySaved = state.input.history.count
+    }
+
+    private func listConversations() {
+        guard let store else { return apply(.error("Saving conversations is off (save_conversations = false in config.toml).")) }
+        let (list, problems) = store.list(excluding: state.conversationID)
+        apply(.conversationList(list, folder: store.folder))
+        for problem in problems { apply(.error("Skipped \(problem)")) }
+    }
+
+    /// Reads the Nth most recent saved conversation (not this one) and its images off the main actor, then takes
+    /// it up. At start (`--resume`) with nothing to resume, the initial model loads instead.
+    private func resumeConversation(_ n: Int) {
+        let starting = state.panes.allSatisfy { $0.selectedModel == nil }
+        func fail(_ message: String) {
+            apply(.error(message))
+            if starting, let i = initialModel { perform(state.chooseModel(i)) }
+        }
+        guard let store else { return fail("Saving conversations is off (save_conversations = false in config.toml).") }
+        let (list, _) = store.list(excluding: state.conversationID)
+        guard list.indices.contains(n - 1) else {
+            return fail(list.isEmpty ? "No saved conversations in \(store.folder)."
+                        : "There are \(list.count) saved conversations: /conversations lists them.")
+        }
+        let id = list[n - 1].id
+        Task {
+            let loaded = await Task.detached { () -> Result<(SavedConversation, [(String, RGBImage)], [String]), Error> in
+                Result {
+                    var saved = try store.load(id: id)
+                    var decoded: [(String, RGBImage)] = [], missing: [String] = []
+                    for path in saved.images {
+                        if let image = try? ImageDecoder.load(path: path) { decoded.append((path, image)) } else { missing.append(path) }
+                    }
+                    // A model file that is gone is looked up by name instead.
+                    for k in saved.panes.indices where saved.panes[k].path.map({ !FileManager.default.fileExists(atPath: $0) }) ?? false {
+                        saved.panes[k].path = nil
+                    }
+                    return (saved, decoded, missing)
+                }
+            }.value
+            switch loaded {
+            case .success(let (conversation, decoded, missing)):
+                for (path, image) in decoded { images[path] = image }
+                let entries = decoded.map { path, image in
+                    ImageEntry(name: (path as NSString).lastPathComponent, path: path, width: image.width, height: image.height)
+                }
+                apply(.resumed(conversation, id: id, images: entries, missing: missing))
+            case .failure(let error):
+                fail("\(error)")
+            }
+        }
+    }
+
+    private func exportTranscript(_ text: String, to path: String) {
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            apply(.notice("Saved the conversation to \(path)."))
+        } catch {
+            apply(.error("Cannot write \(path): \((error as NSError).localizedDescription)"))
         }
     }
 

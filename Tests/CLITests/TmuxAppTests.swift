@@ -119,6 +119,8 @@ final class TmuxAppTests: XCTestCase {
 
     /// Resize while an answer streams, stop it with Esc, shrink below the minimum and back. On the random-weight
     /// MiniGPT-v2 test checkpoint, whose answers run to the token limit (the built-in model answers too fast).
+    /// The limit is set far above what the test needs: the answer must still be streaming after two settled
+    /// screens and a resize, and at 350 tokens a second a 400-token answer could end in between.
     func testResizeAndStopMidAnswer() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
         let image = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -126,7 +128,7 @@ final class TmuxAppTests: XCTestCase {
         try launch("--model \(BadInputTests.models)/test-minigptv2.gguf", image: image)
         waitFor("the model") { $0.contains("test-minigptv2 is ready") }
         waitFor("the image") { $0.contains("baseline.jpg 37x23") }
-        type("/set max-tokens 400")
+        type("/set max-tokens 3000")
         key("Enter")
         type("tell me everything")
         key("Enter")
@@ -148,7 +150,9 @@ final class TmuxAppTests: XCTestCase {
     /// Starts `glimpse ARGUMENTS IMAGE` in the tmux session, recording the terminal settings before and after.
     func launch(_ arguments: String, image: String) throws {
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
-        startSession("stty -g > \(sttyBefore); TERM=xterm-256color GLIMPSE_MODELS=\(tmp.path) \(BadInputTests.binary) "
+        // Conversations and the input history are kept under the test's folder, not the user's home.
+        startSession("stty -g > \(sttyBefore); TERM=xterm-256color GLIMPSE_MODELS=\(tmp.path) XDG_DATA_HOME=\(tmp.path)/data "
+                     + "XDG_STATE_HOME=\(tmp.path)/state \(BadInputTests.binary) "
                      + "\(arguments) \(image); echo EXITED $?; stty -g > \(sttyAfter); sleep 60")
     }
 
@@ -182,5 +186,58 @@ extension TmuxAppTests {
         }
         XCTAssertTrue(s.contains("A shapes") && s.contains("B shapes-q8_0"), s)
         quitAndCheckTerminal()
+    }
+}
+
+extension TmuxAppTests {
+    /// A conversation outlives the app: quit, start again with `--resume`, and it is all there (the image, the
+    /// task, the turns); Up recalls the last run's question, the follow-up goes on in the same file, and `/save`
+    /// writes the Markdown transcript.
+    func testAConversationIsKeptAndResumed() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        try launch("", image: root.appendingPathComponent("examples/three-shapes.png").path)
+        waitFor("the model") { $0.contains("shapes is ready") }
+        waitFor("the image") { $0.contains("three-shapes.png 512x512") }
+        for line in ["/set temperature 0", "/task vqa", "how many objects are there?"] {
+            type(line)
+            key("Enter")
+        }
+        waitFor("the answer") { s in self.lastExchange(s) == ("[vqa] how many objects are there?", "3") && s.contains("Enter sends") }
+        quitAndCheckTerminal()
+
+        let folder = tmp.appendingPathComponent("data/glimpse/conversations")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+        XCTAssertEqual(files.count, 1, "one conversation, one file")
+        let file = folder.appendingPathComponent(files[0])
+        XCTAssertTrue(try String(contentsOf: file, encoding: .utf8).contains("how many objects are there?"))
+
+        _ = tmux("kill-session", "-t", session)
+        try FileManager.default.removeItem(atPath: sttyAfter)
+        startSession("stty -g > \(sttyBefore); TERM=xterm-256color GLIMPSE_MODELS=\(tmp.path) XDG_DATA_HOME=\(tmp.path)/data "
+                     + "XDG_STATE_HOME=\(tmp.path)/state \(BadInputTests.binary) --resume; echo EXITED $?; stty -g > \(sttyAfter); sleep 60")
+        waitFor("the resumed conversation") { s in
+            s.contains("Resumed the conversation") && s.contains("shapes is ready") && s.contains("three-shapes.png 512x512")
+                && self.lastExchange(s) == ("[vqa] how many objects are there?", "3")
+        }
+        key("Up")
+        waitFor("the last run's question in the input") { $0.contains(" [vqa] how many objects are there?\n") }
+        key("C-u")
+        type("is there a red circle?")
+        key("Enter")
+        waitFor("the follow-up in VQA mode") { s in self.lastExchange(s).question == "[vqa] is there a red circle?"
+            && !self.lastExchange(s).answer.isEmpty && s.contains("Enter sends") }
+        let transcript = tmp.appendingPathComponent("chat.md").path
+        type("/save \(transcript)")
+        key("Enter")
+        waitFor("the transcript saved") { $0.contains("Saved the conversation") }
+        let markdown = try String(contentsOfFile: transcript, encoding: .utf8)
+        XCTAssertTrue(markdown.contains("**You:** [vqa] how many objects are there?\n\n**shapes:** 3\n"), markdown)
+        XCTAssertTrue(markdown.contains("**You:** [vqa] is there a red circle?"), markdown)
+        quitAndCheckTerminal()
+
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }, files,
+                       "the follow-up went into the same file")
+        XCTAssertTrue(try String(contentsOf: file, encoding: .utf8).contains("is there a red circle?"))
     }
 }

@@ -8,6 +8,7 @@ final class ConfigurationTests: XCTestCase {
             default_model = "llava"
             theme = "light"
             models_folder = "/srv/models"
+            save_conversations = false
 
             [models.llava]
             path = "/srv/llava.gguf"
@@ -29,6 +30,8 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(c.defaultModel, "llava")
         XCTAssertEqual(c.theme, "light")
         XCTAssertEqual(c.modelsFolder, "/srv/models")
+        XCTAssertFalse(c.saveConversations)
+        XCTAssertTrue(Configuration().saveConversations, "kept unless turned off")
         XCTAssertEqual(c.models.map(\.name), ["llava", "plain"])
         let llava = c.models[0]
         XCTAssertEqual(llava.mmproj, "/srv/llava-mmproj.gguf")
@@ -45,6 +48,7 @@ final class ConfigurationTests: XCTestCase {
         let c = Configuration.parse("""
             theme = "dark"
             colour = 3
+            save_conversations = "no"
 
             [models.a]
             path = "/a.gguf"
@@ -60,10 +64,12 @@ final class ConfigurationTests: XCTestCase {
             help = "ctrl-shift-q"
             """, source: "cfg.toml")
         XCTAssertEqual(c.theme, "dark")
+        XCTAssertTrue(c.saveConversations)
         XCTAssertEqual(c.models.map(\.name), ["a"], "a model without a path is skipped, the other kept")
-        let expected = ["cfg.toml:2: unknown setting 'colour'", "cfg.toml:6: temperature must be a number", "cfg.toml:7: unknown task 'dance'",
-                        "cfg.toml:8: unknown model setting 'flavour'", "models.b needs a path", "cfg.toml:14: unknown action 'fly'",
-                        "cfg.toml:15: 'ctrl-shift-q' is not a key"]
+        let expected = ["cfg.toml:2: unknown setting 'colour'", "cfg.toml:3: save_conversations must be true or false",
+                        "cfg.toml:7: temperature must be a number", "cfg.toml:8: unknown task 'dance'",
+                        "cfg.toml:9: unknown model setting 'flavour'", "models.b needs a path", "cfg.toml:15: unknown action 'fly'",
+                        "cfg.toml:16: 'ctrl-shift-q' is not a key"]
         for e in expected { XCTAssertTrue(c.problems.contains { $0.contains(e) }, "\(e) in \(c.problems)") }
         XCTAssertEqual(c.problems.count, expected.count, "\(c.problems)")
     }

@@ -1,0 +1,145 @@
+import Foundation
+import Tasks
+
+/// A conversation as it is kept on disk, so quitting (or a crash, or a closed terminal) loses nothing and
+/// `/resume` can take it up again: the images, and each pane's model, task, settings and turns. Notices and
+/// errors are not kept: they describe that session, not the conversation. The app writes one JSON file per
+/// conversation; this type knows nothing of files.
+public struct SavedConversation: Codable, Sendable, Equatable {
+    public struct Turn: Codable, Sendable, Equatable {
+        /// "user" or "assistant".
+        public var role: String
+        public var text: String
+        public init(role: String, text: String) {
+            self.role = role
+            self.text = text
+        }
+    }
+
+    public struct SavedPane: Codable, Sendable, Equatable {
+        /// The model's name and files when the conversation was saved (the name may mean another file later).
+        public var model: String?
+        public var path: String?
+        public var mmproj: String?
+        public var task: TaskMode
+        public var settings: SessionSettings
+        public var turns: [Turn]
+    }
+
+    /// Bumped when a field changes meaning; files of a newer version are refused with a message.
+    public static let currentVersion = 1
+    public var version = SavedConversation.currentVersion
+    /// Absolute paths, in the order they were attached (the order the model sees them).
+    public var images: [String]
+    public var panes: [SavedPane]
+
+    /// The first question, for lists of saved conversations.
+    public var firstQuestion: String? {
+        panes.lazy.compactMap { $0.turns.first { $0.role == "user" }?.text }.first
+    }
+    public var questionCount: Int { panes.map { $0.turns.filter { $0.role == "user" }.count }.max() ?? 0 }
+}
+
+/// One line of `/conversations`: enough to recognise a conversation without opening it.
+public struct ConversationSummary: Sendable, Equatable {
+    public var id: String
+    public var updated: Date
+    public var models: [String]
+    public var firstQuestion: String
+    public var questions: Int
+    public init(id: String, updated: Date, models: [String], firstQuestion: String, questions: Int) {
+        self.id = id
+        self.updated = updated
+        self.models = models
+        self.firstQuestion = firstQuestion
+        self.questions = questions
+    }
+}
+
+extension AppState {
+    // MARK: Saving
+
+    /// The conversation as it should be kept; nil until something has been asked (an app opened and closed
+    /// without a question leaves no file). An answer still streaming is kept as far as it has come.
+    public var savedConversation: SavedConversation? {
+        let panes = self.panes.map { pane -> SavedConversation.SavedPane in
+            let model = self.model(of: pane)
+            let turns = pane.messages.compactMap { m -> SavedConversation.Turn? in
+                switch m.role {
+                case .user: return .init(role: "user", text: m.text)
+                case .assistant: return .init(role: "assistant", text: m.text)
+                case .notice, .error: return nil
+                }
+            }
+            return .init(model: model?.name, path: model?.path, mmproj: model?.mmproj, task: pane.task,
+                         settings: pane.settings, turns: turns)
+        }
+        guard panes.contains(where: { $0.turns.contains { $0.role == "user" } }) else { return nil }
+        return SavedConversation(images: images.map(\.path), panes: panes)
+    }
+
+    // MARK: Resuming
+
+    /// Takes up a saved conversation: its panes with their models (loaded again unless the pane already has that
+    /// model ready), tasks, settings and turns, and the images that could still be read (`images`; the paths in
+    /// `missing` are named in a notice). The conversation goes on in the same file (`id`).
+    public mutating func resume(_ saved: SavedConversation, id: String, images found: [ImageEntry], missing: [String]) -> [Effect] {
+        var effects = newConversation()
+        while panes.count > saved.panes.count {
+            let closing = panes.removeLast()
+            effects.append(.closePane(closing.id))
+        }
+        focusedPane = 0
+        zoomed = false
+        for (k, savedPane) in saved.panes.enumerated() {
+            if k == panes.count { panes.append(Pane(id: (panes.map(\.id).max() ?? 0) + 1)) }
+            panes[k].task = savedPane.task
+            panes[k].settings = savedPane.settings
+            panes[k].messages = savedPane.turns.map { Message($0.role == "user" ? .user : .assistant, $0.text) }
+            guard let index = modelIndex(name: savedPane.model, path: savedPane.path, mmproj: savedPane.mmproj) else {
+                panes[k].selectedModel = nil
+                panes[k].modelStatus = .none
+                panes[k].messages.append(Message(.error, "This conversation's model is not known here: choose one with F2 or /model."))
+                continue
+            }
+            if panes[k].selectedModel == index, panes[k].modelStatus == .ready { continue }
+            panes[k].selectedModel = index
+            panes[k].modelStatus = .loading(models[index].name)
+            effects.append(.loadModel(models[index], pane: panes[k].id))
+        }
+        images = found
+        imageInView = 0
+        conversationID = id
+        let questions = saved.questionCount
+        note("Resumed the conversation \(id) (\(questions) question\(questions == 1 ? "" : "s")).")
+        if !missing.isEmpty { messages.append(Message(.error, "Its images are gone: \(missing.joined(separator: ", ")).")) }
+        return effects + previewRequest()
+    }
+
+    /// The model a saved pane used: the same file if it is offered, else one of the same name, else the file
+    /// added to the models offered. (The app leaves out the path of a file that is gone before resuming.)
+    mutating func modelIndex(name: String?, path: String?, mmproj: String?) -> Int? {
+        if let path, let i = models.firstIndex(where: { $0.path == path }) { return i }
+        if let name, let i = models.firstIndex(where: { $0.name == name }) { return i }
+        guard let path else { return nil }
+        models.append(ModelEntry(name: name ?? (path as NSString).lastPathComponent, path: path, mmproj: mmproj))
+        return models.count - 1
+    }
+
+    /// `/conversations`: the saved conversations, most recent first, numbered for `/resume N`.
+    mutating func listConversations(_ list: [ConversationSummary], folder: String) {
+        guard !list.isEmpty else { return note("No saved conversations in \(folder).") }
+        let format = DateFormatter()
+        format.dateFormat = "yyyy-MM-dd HH:mm"
+        var lines = ["Saved conversations (/resume N):"]
+        for (i, c) in list.prefix(Self.conversationsListed).enumerated() {
+            let question = c.firstQuestion.count > 60 ? String(c.firstQuestion.prefix(59)) + "…" : c.firstQuestion
+            let questions = "\(c.questions) question\(c.questions == 1 ? "" : "s")"
+            lines.append("\(i + 1)  \(format.string(from: c.updated))  \(c.models.joined(separator: ", ")), \(questions): \(question)")
+        }
+        if list.count > Self.conversationsListed { lines.append("... and \(list.count - Self.conversationsListed) older, in \(folder)") }
+        note(lines.joined(separator: "\n"))
+    }
+
+    static let conversationsListed = 12
+}

@@ -1,0 +1,189 @@
+import Foundation
+import Tasks
+import UI
+import XCTest
+
+/// Keeping conversations: what is saved, what resuming rebuilds, the Markdown transcript, and the commands.
+final class SavedConversationTests: XCTestCase {
+    let models = [ModelEntry(name: "shapes", path: "/m/shapes.gguf", mmproj: "/m/shapes-mmproj.gguf"),
+                  ModelEntry(name: "other", path: "/m/other.gguf")]
+
+    /// One pane on shapes with an image, a grounding answer and a VQA answer (notices and an error between).
+    func conversation() -> AppState {
+        var s = AppState(width: 100, height: 30, models: models)
+        s.selectedModel = 0
+        _ = s.send(.modelReady("shapes"))
+        _ = s.send(.imageAttached(ImageEntry(name: "scene.png", path: "/img/scene.png", width: 200, height: 100)))
+        s.type("/task grounding")
+        _ = s.send(.key(.enter), .key(.enter))  // the pre-filled instruction
+        _ = s.send(.token(generation: 1, text: "<p>large red circle</p> {<10><20><30><40>}"), .finished(generation: 1))
+        s.type("/set temperature 0")
+        _ = s.send(.key(.enter))
+        s.type("/task vqa")
+        _ = s.send(.key(.enter))
+        s.type("how many objects are there?")
+        _ = s.send(.key(.enter), .token(generation: 2, text: "1"), .finished(generation: 2))
+        return s
+    }
+
+    func testNothingIsSavedUntilSomethingIsAsked() {
+        var s = AppState(width: 100, height: 30, models: models)
+        s.selectedModel = 0
+        _ = s.send(.modelReady("shapes"))
+        XCTAssertNil(s.savedConversation)
+        s.type("hi")
+        _ = s.send(.key(.enter))
+        XCTAssertEqual(s.savedConversation?.panes[0].turns, [.init(role: "user", text: "hi"), .init(role: "assistant", text: "")],
+                       "a question is kept at once, its answer as far as it has come")
+    }
+
+    func testTheSavedConversationHoldsTurnsModelTaskSettingsAndImages() throws {
+        let saved = try XCTUnwrap(conversation().savedConversation)
+        XCTAssertEqual(saved.images, ["/img/scene.png"])
+        let pane = saved.panes[0]
+        XCTAssertEqual(pane.model, "shapes")
+        XCTAssertEqual(pane.path, "/m/shapes.gguf")
+        XCTAssertEqual(pane.mmproj, "/m/shapes-mmproj.gguf")
+        XCTAssertEqual(pane.task, .vqa)
+        XCTAssertEqual(pane.settings.temperature, 0)
+        XCTAssertEqual(pane.turns.map(\.role), ["user", "assistant", "user", "assistant"], "notices and errors are not kept")
+        XCTAssertEqual(pane.turns[1].text, "<p>large red circle</p> {<10><20><30><40>}", "answers as the model wrote them")
+        XCTAssertEqual(saved.firstQuestion, "[grounding] describe this image in detail")
+        XCTAssertEqual(saved.questionCount, 2)
+    }
+
+    func testResumingRebuildsTheConversationAndGoesOn() throws {
+        let data = try JSONEncoder().encode(try XCTUnwrap(conversation().savedConversation))
+        let saved = try JSONDecoder().decode(SavedConversation.self, from: data)
+
+        var s = AppState(width: 100, height: 30, models: models)
+        let image = ImageEntry(name: "scene.png", path: "/img/scene.png", width: 200, height: 100)
+        let effects = s.send(.resumed(saved, id: "2026-11-23-131525", images: [image], missing: []))
+        XCTAssertEqual(effects, [.loadModel(models[0], pane: 0)])
+        XCTAssertEqual(s.conversationID, "2026-11-23-131525")
+        XCTAssertEqual(s.images.map(\.path), ["/img/scene.png"])
+        XCTAssertEqual(s.task, .vqa)
+        XCTAssertEqual(s.settings.temperature, 0)
+        XCTAssertEqual(s.savedConversation, saved, "resumed, it saves as it was")
+        XCTAssertTrue(s.render().text.contains("large red circle\u{A0}[1]"), "answers show as they did")
+
+        // Once the model is ready, a follow-up goes with the earlier turns.
+        _ = s.send(.modelReady("shapes"))
+        s.type("is there a red circle?")
+        guard case .generate(_, let history, let paths, _) = s.send(.key(.enter)).first else { return XCTFail("not sent") }
+        XCTAssertEqual(history.map(\.text), ["[grounding] describe this image in detail", "<p>large red circle</p> {<10><20><30><40>}",
+                                             "[vqa] how many objects are there?", "1", "[vqa] is there a red circle?"])
+        XCTAssertEqual(paths, ["/img/scene.png"])
+
+        _ = s.send(.key(.ctrl("n")))
+        XCTAssertNil(s.conversationID, "a new conversation is kept in a new file")
+    }
+
+    func testResumingKeepsAReadyModelAndClosesExtraPanes() throws {
+        let saved = try XCTUnwrap(conversation().savedConversation)
+        var s = AppState(width: 120, height: 40, models: models)
+        s.selectedModel = 0
+        _ = s.send(.modelReady("shapes"))
+        s.type("/split other")
+        _ = s.send(.key(.enter))
+        XCTAssertEqual(s.panes.count, 2)
+        let effects = s.send(.resumed(saved, id: "x", images: [], missing: ["/img/scene.png"]))
+        XCTAssertEqual(effects, [.closePane(1)], "the first pane's model is ready: not loaded again")
+        XCTAssertEqual(s.panes.count, 1)
+        XCTAssertTrue(s.messages.contains { $0.role == .error && $0.text.contains("/img/scene.png") }, "missing images are named")
+    }
+
+    func testAPaneWhoseModelIsUnknownSaysSo() throws {
+        var saved = try XCTUnwrap(conversation().savedConversation)
+        saved.panes[0].model = "llava"
+        saved.panes[0].path = nil  // the app drops the path of a file that is gone
+        var s = AppState(width: 100, height: 30, models: models)
+        XCTAssertEqual(s.send(.resumed(saved, id: "x", images: [], missing: [])), [])
+        XCTAssertNil(s.selectedModel)
+        XCTAssertTrue(s.messages.contains { $0.role == .error && $0.text.contains("F2") })
+
+        // A file not offered but still there (the app kept its path) is added to the models.
+        saved.panes[0].path = "/elsewhere/llava.gguf"
+        var t = AppState(width: 100, height: 30, models: models)
+        let effects = t.send(.resumed(saved, id: "x", images: [], missing: []))
+        XCTAssertEqual(t.models.last, ModelEntry(name: "llava", path: "/elsewhere/llava.gguf", mmproj: "/m/shapes-mmproj.gguf"))
+        XCTAssertEqual(effects, [.loadModel(t.models[2], pane: 0)])
+    }
+
+    func testTwoPanesComeBackSideBySide() throws {
+        var s = conversation()
+        s.type("/split other")
+        _ = s.send(.key(.enter), .modelReady("other", pane: 1))
+        s.type("what color is the circle?")
+        _ = s.send(.key(.enter), .finished(generation: 3), .finished(generation: 4))
+        let saved = try XCTUnwrap(s.savedConversation)
+        XCTAssertEqual(saved.panes.map(\.model), ["shapes", "other"])
+
+        var t = AppState(width: 120, height: 40, models: models)
+        let effects = t.send(.resumed(saved, id: "x", images: [], missing: []))
+        XCTAssertEqual(effects, [.loadModel(models[0], pane: 0), .loadModel(models[1], pane: 1)])
+        XCTAssertEqual(t.panes.map { $0.messages.filter { $0.role == .user }.count }, [3, 1])
+    }
+
+    func testTheTranscriptReadsLikeTheApp() {
+        let text = conversation().transcript
+        XCTAssertTrue(text.hasPrefix("# Glimpse conversation\n"))
+        XCTAssertTrue(text.contains("Images: `/img/scene.png` (200x100)"))
+        XCTAssertTrue(text.contains("**You:** [grounding] describe this image in detail"))
+        XCTAssertTrue(text.contains("**shapes:** large red circle [1]\n"))
+        XCTAssertTrue(text.contains("- [1] large red circle: {<10><20><30><40>}, pixels (20, 20)-(60, 40)"), text)
+        XCTAssertTrue(text.contains("**shapes:** 1\n"))
+        XCTAssertFalse(text.contains("Model shapes is ready"), "notices are left out")
+    }
+
+    func testCommands() {
+        var s = conversation()
+        s.type("/save ~/chat.md")
+        guard case .exportTranscript(let path, let text) = s.send(.key(.enter)).first else { return XCTFail("no export") }
+        XCTAssertEqual(path, (("~/chat.md") as NSString).expandingTildeInPath)
+        XCTAssertEqual(text, s.transcript)
+        s.type("/conversations")
+        XCTAssertEqual(s.send(.key(.enter)), [.listConversations])
+        s.type("/resume")
+        XCTAssertEqual(s.send(.key(.enter)), [.resumeConversation(1)])
+        s.type("/resume 3")
+        XCTAssertEqual(s.send(.key(.enter)), [.resumeConversation(3)])
+        s.type("/resume last")
+        XCTAssertEqual(s.send(.key(.enter)), [])
+        XCTAssertTrue(s.messages.last?.text.contains("/resume takes the number") ?? false)
+
+        var empty = AppState(width: 100, height: 30, models: models)
+        empty.type("/save chat.md")
+        XCTAssertEqual(empty.send(.key(.enter)), [])
+        XCTAssertEqual(empty.messages.last?.text, "nothing to save yet: ask something first")
+    }
+
+    func testTheListNumbersConversationsForResume() {
+        var s = AppState(width: 100, height: 30, models: models)
+        let list = (1 ... 14).map { i in
+            ConversationSummary(id: "c\(i)", updated: Date(timeIntervalSince1970: Double(1000 - i)), models: ["shapes", "other"],
+                                firstQuestion: i == 1 ? String(repeating: "long question ", count: 10) : "[vqa] question \(i)",
+                                questions: i)
+        }
+        _ = s.send(.conversationList(list, folder: "/data/conversations"))
+        let lines = s.messages.last!.text.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.first, "Saved conversations (/resume N):")
+        XCTAssertTrue(lines[1].hasPrefix("1  ") && lines[1].contains("shapes, other, 1 question: long question") && lines[1].hasSuffix("…"))
+        XCTAssertTrue(lines[2].hasPrefix("2  ") && lines[2].hasSuffix("2 questions: [vqa] question 2"))
+        XCTAssertEqual(lines.count, 1 + 12 + 1)
+        XCTAssertEqual(lines.last, "... and 2 older, in /data/conversations")
+
+        _ = s.send(.conversationList([], folder: "/data/conversations"))
+        XCTAssertEqual(s.messages.last?.text, "No saved conversations in /data/conversations.")
+    }
+
+    func testHistoryFromEarlierRunsComesFirst() {
+        var editor = LineEditor()
+        editor.set("this run")
+        _ = editor.submit()
+        editor.loadHistory(["first run", "second run"])
+        XCTAssertEqual(editor.history, ["first run", "second run", "this run"])
+        editor.up(); editor.up()
+        XCTAssertEqual(editor.string, "second run")
+    }
+}
