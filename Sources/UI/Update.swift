@@ -53,6 +53,8 @@ public enum Effect: Sendable, Equatable {
     case listConversations
     /// Take up the Nth most recent saved conversation other than this one (1: the latest).
     case resumeConversation(Int)
+    /// Keep this conversation (about to be cleared) in the saved conversation of this id (nil: a new one).
+    case saveConversation(SavedConversation, id: String?)
     /// Write this text (the Markdown transcript) to the file at this path.
     case exportTranscript(path: String, text: String)
     case quit
@@ -342,7 +344,8 @@ extension AppState {
     }
 
     mutating func newConversation() -> [Effect] {
-        var effects: [Effect] = []
+        // Kept as it stands, an answer cut short included: the app saves only between answers otherwise.
+        var effects: [Effect] = savedConversation.map { [.saveConversation($0, id: conversationID)] } ?? []
         for p in panes.indices where panes[p].isGenerating {
             effects.append(panes.count == 1 ? .stop : .stopPane(panes[p].id))
             endGeneration(p)

@@ -29,6 +29,7 @@ final class AppController {
     private var saved: (id: String, conversation: SavedConversation)? = nil
     private var historySaved = 0
     private var savingFailed = false
+    private var lastSave = Date.distantPast
     private let initialModel: Int?
 
     init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String], mouse: Bool = true,
@@ -117,6 +118,7 @@ final class AppController {
             case .listConversations: listConversations()
             case .resumeConversation(let n): resumeConversation(n)
             case .exportTranscript(let path, let text): exportTranscript(text, to: path)
+            case .saveConversation(let conversation, let id): save(conversation, id: id)
             }
         }
     }
@@ -221,21 +223,33 @@ final class AppController {
 
     // MARK: Keeping conversations
 
-    /// Saves the conversation when it changed, once no answer is streaming (and at quit, as far as it came).
-    /// A failure is said once; the app goes on without saving.
+    /// Saves the conversation when it changed: at once between answers, every couple of seconds while one
+    /// streams (a closed terminal loses at most that much), and at quit.
     private func keepConversation(evenWhileAnswering: Bool = false) {
-        guard let store, !savingFailed, evenWhileAnswering || !state.panes.contains(where: \.isGenerating),
-              let conversation = state.savedConversation else { return }
+        if !evenWhileAnswering, state.panes.contains(where: \.isGenerating), Date().timeIntervalSince(lastSave) < 2 { return }
+        guard let conversation = state.savedConversation else { return }
         if let saved, saved.id == state.conversationID, saved.conversation == conversation { return }
-        let id = state.conversationID ?? store.newID()
+        if let id = save(conversation, id: state.conversationID), state.conversationID == nil {
+            _ = state.update(.conversationNamed(id))
+        }
+    }
+
+    /// Writes the conversation (a new file when `id` is nil) and returns its id. A failure is said once; the app
+    /// goes on without saving.
+    @discardableResult
+    private func save(_ conversation: SavedConversation, id: String?) -> String? {
+        guard let store, !savingFailed else { return nil }
+        let id = id ?? store.newID()
         do {
             try store.save(conversation, id: id)
             saved = (id, conversation)
-            if state.conversationID == nil { _ = state.update(.conversationNamed(id)) }
+            lastSave = Date()
+            return id
         } catch {
             savingFailed = true
             _ = state.update(.error("Conversations cannot be saved (\(error)); this one is kept only until you quit."))
             dirty = true
+            return nil
         }
     }
 

@@ -110,6 +110,21 @@ final class SavedConversationTests: XCTestCase {
         XCTAssertEqual(effects, [.loadModel(t.models[2], pane: 0)])
     }
 
+    func testANewConversationKeepsTheOldOneFirstAnAnswerCutShortIncluded() {
+        var s = conversation()
+        _ = s.send(.conversationNamed("c1"))
+        s.type("what color is the circle?")
+        _ = s.send(.key(.enter), .token(generation: 3, text: "re"))
+        let effects = s.send(.key(.ctrl("n")))
+        guard case .saveConversation(let kept, let id) = effects.first else { return XCTFail("\(effects)") }
+        XCTAssertEqual(id, "c1", "into its own file")
+        XCTAssertEqual(kept.panes[0].turns.suffix(2), [.init(role: "user", text: "[vqa] what color is the circle?"),
+                                                       .init(role: "assistant", text: "re")])
+        XCTAssertEqual(Array(effects.dropFirst()), [.stop])
+        XCTAssertNil(s.savedConversation)
+        XCTAssertEqual(s.send(.key(.ctrl("n"))), [], "nothing asked since: nothing to keep")
+    }
+
     func testTwoPanesComeBackSideBySide() throws {
         var s = conversation()
         s.type("/split other")
