@@ -1,5 +1,6 @@
 """Writes small `llama`-architecture models with random weights and LLaMA-2's real SentencePiece vocabulary
-(llama.cpp's ggml-vocab-llama-spm.gguf), one per tensor type Glimpse supports, into FOLDER. The output is
+(llama.cpp's ggml-vocab-llama-spm.gguf), one per tensor type Glimpse supports, into FOLDER, and two `qwen2` ones
+(q/k/v biases, NEOX rope, output tied to the embeddings) with Qwen2's byte-pair vocabulary. The output is
 deterministic; Tests/Fixtures/tiny-llama.sha256 records the files the committed fixtures were made from.
 
 Usage: make_tiny_llamas.py FOLDER [--write-checksums]
@@ -23,10 +24,13 @@ Shape = namedtuple("Shape", "embd layers heads kv ff ctx")
 TINY = Shape(embd=256, layers=2, heads=4, kv=2, ff=512, ctx=512)
 BENCH = Shape(embd=2048, layers=4, heads=16, kv=16, ff=5632, ctx=1024)
 BENCH_TYPES = ["Q4_K", "Q5_K", "Q5_0", "Q8_0"]
+# Narrower than the llama ones: Qwen2's 151,936 tokens make the (tied) embedding most of the file.
+TINY_QWEN2 = Shape(embd=128, layers=2, heads=4, kv=2, ff=256, ctx=512)
+QWEN2_TYPES = ["F16", "Q8_0"]
 CHECKSUMS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "tiny-llama.sha256")
 
 
-def weights(n_vocab, shape):
+def weights(n_vocab, shape, arch="llama"):
     rng = np.random.default_rng(20261122)
     hd = shape.embd // shape.heads
 
@@ -44,13 +48,17 @@ def weights(n_vocab, shape):
         w[p + "attn_k.weight"] = lin(shape.kv * hd, shape.embd)
         w[p + "attn_v.weight"] = lin(shape.kv * hd, shape.embd)
         w[p + "attn_output.weight"] = lin(shape.embd, shape.heads * hd)
+        if arch == "qwen2":
+            for name, rows in (("attn_q", shape.heads * hd), ("attn_k", shape.kv * hd), ("attn_v", shape.kv * hd)):
+                w[p + name + ".bias"] = (0.5 * rng.standard_normal(rows)).astype(np.float32)
         w[p + "ffn_norm.weight"] = norm(shape.embd)
         w[p + "ffn_gate.weight"] = lin(shape.ff, shape.embd)
         w[p + "ffn_up.weight"] = lin(shape.ff, shape.embd)
         w[p + "ffn_down.weight"] = lin(shape.embd, shape.ff)
     w["output_norm.weight"] = norm(shape.embd)
-    # Scaled up so next-token distributions are peaked (few near-ties in greedy tests).
-    w["output.weight"] = 4 * lin(n_vocab, shape.embd)
+    if arch == "llama":
+        # Scaled up so next-token distributions are peaked (few near-ties in greedy tests). Qwen2's is tied.
+        w["output.weight"] = 4 * lin(n_vocab, shape.embd)
     return w
 
 
@@ -65,10 +73,10 @@ def encode(data, type_name):
     return raw, t
 
 
-def write(folder, vocab_path, type_name, shape=TINY, stem="tiny-llama"):
+def write(folder, vocab_path, type_name, shape=TINY, stem="tiny-llama", arch="llama"):
     vocab = gguf.GGUFReader(vocab_path)
     path = os.path.join(folder, f"{stem}-{type_name.lower()}.gguf")
-    w = gguf.GGUFWriter(path + ".tmp", "llama")
+    w = gguf.GGUFWriter(path + ".tmp", arch)
     w.add_name(f"{stem.replace('-', ' ')} {type_name}")
     w.add_context_length(shape.ctx)
     w.add_embedding_length(shape.embd)
@@ -76,8 +84,12 @@ def write(folder, vocab_path, type_name, shape=TINY, stem="tiny-llama"):
     w.add_feed_forward_length(shape.ff)
     w.add_head_count(shape.heads)
     w.add_head_count_kv(shape.kv)
-    w.add_layer_norm_rms_eps(1e-5)
-    w.add_rope_dimension_count(shape.embd // shape.heads)
+    if arch == "qwen2":
+        w.add_layer_norm_rms_eps(1e-6)
+        w.add_rope_freq_base(1e6)
+    else:
+        w.add_layer_norm_rms_eps(1e-5)
+        w.add_rope_dimension_count(shape.embd // shape.heads)
     for name, field in vocab.fields.items():
         if name.startswith("tokenizer."):
             vt = gguf.GGUFValueType(field.types[0])
@@ -86,7 +98,7 @@ def write(folder, vocab_path, type_name, shape=TINY, stem="tiny-llama"):
             else:
                 w.add_key_value(name, field.contents(), vt)
     n_vocab = len(vocab.fields["tokenizer.ggml.tokens"].data)
-    for name, data in weights(n_vocab, shape).items():
+    for name, data in weights(n_vocab, shape, arch).items():
         if data.ndim == 1:
             w.add_tensor(name, data)
         else:
@@ -121,11 +133,14 @@ def main():
             digest, name = line.split()
             expected[name] = digest
     sums = []
-    for type_name in TYPES:
-        path = os.path.join(folder, f"tiny-llama-{type_name.lower()}.gguf")
+    qwen2_vocab = os.path.join(folder, "vocab", "ggml-vocab-qwen2.gguf")
+    models = [(t, "tiny-llama", "llama", TINY, vocab) for t in TYPES]
+    models += [(t, "tiny-qwen2", "qwen2", TINY_QWEN2, qwen2_vocab) for t in QWEN2_TYPES]
+    for type_name, stem, arch, shape, vocab_path in models:
+        path = os.path.join(folder, f"{stem}-{type_name.lower()}.gguf")
         name = os.path.basename(path)
         if not os.path.exists(path) or (expected.get(name) and sha256(path) != expected[name]):
-            path = write(folder, vocab, type_name)
+            path = write(folder, vocab_path, type_name, shape, stem, arch)
         digest = sha256(path)
         sums.append(f"{digest}  {name}\n")
         if "--write-checksums" not in sys.argv and expected.get(name) not in (None, digest):

@@ -1,4 +1,4 @@
-"""An independent float64 forward pass of a gemma3 or llama GGUF in NumPy (weights dequantized by the gguf
+"""An independent float64 forward pass of a gemma3, qwen2 or llama GGUF in NumPy (weights dequantized by the gguf
 package, no activation rounding, no fp16 KV cache): "exact math" for judging how far Glimpse and llama.cpp
 each drift on quantized files.
 
@@ -50,6 +50,7 @@ def forward(f, w, ids):
     hd = f.get(p + "attention.key_length", n_embd // n_head)
     eps = f.get(p + "attention.layer_norm_rms_epsilon", 1e-6)
     gemma = arch == "gemma3"
+    neox = arch in ("gemma3", "qwen2")
     T = len(ids)
     pos = np.arange(T, dtype=np.float64)
     x = w["token_embd.weight"][ids]
@@ -61,13 +62,12 @@ def forward(f, w, ids):
         local = gemma and window > 0 and il % 6 < 5
         base = 10000.0 if local else f.get(p + "rope.freq_base", 1e6 if gemma else 1e4)
         n = rms(x, w[b + "attn_norm.weight"], eps)
-        q = (n @ w[b + "attn_q.weight"].T).reshape(T, n_head, hd)
-        k = (n @ w[b + "attn_k.weight"].T).reshape(T, n_kv, hd)
-        v = (n @ w[b + "attn_v.weight"].T).reshape(T, n_kv, hd)
+        q, k, v = (n @ w[b + f"attn_{x}.weight"].T + w.get(b + f"attn_{x}.bias", 0.0) for x in "qkv")
+        q, k, v = q.reshape(T, n_head, hd), k.reshape(T, n_kv, hd), v.reshape(T, n_kv, hd)
         if gemma:
             q = rms(q, w[b + "attn_q_norm.weight"], eps)
             k = rms(k, w[b + "attn_k_norm.weight"], eps)
-        q, k = rope(q, pos, base, gemma), rope(k, pos, base, gemma)
+        q, k = rope(q, pos, base, neox), rope(k, pos, base, neox)
         g = n_head // n_kv
         out = np.zeros((T, n_head, hd))
         mask = np.tril(np.ones((T, T), dtype=bool))

@@ -63,6 +63,9 @@ final class BadInputTests: XCTestCase {
         try assertOneLineFailure(#"$GLIMPSE ask -m \#(Self.models)/vocab/ggml-vocab-llama-spm.gguf hi"#,
                                  mentions: "missing tensor 'token_embd.weight'")
         try assertOneLineFailure(#"$GLIMPSE ask -m \#(tmp) hi"#, mentions: "not a regular file")
+        // A qwen2 file whose layer 1 lost a bias (its name changed, same length, so the file stays well formed).
+        try assertOneLineFailure(#"perl -pe 's/blk\.1\.attn_k\.bias/blk.1.attn_k.bibs/' \#(Self.models)/tiny-qwen2-q8_0.gguf > \#(tmp)/nobias.gguf; "#
+                                 + #"$GLIMPSE ask -m \#(tmp)/nobias.gguf hi"#, mentions: "qwen2 layer 1 lacks its attn_q/k/v.bias")
     }
 
     func testBadPromptsAndOptions() throws {

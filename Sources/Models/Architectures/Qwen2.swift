@@ -1,0 +1,46 @@
+import GGUF
+import Tensors
+
+/// `qwen2`: Qwen2 and Qwen2.5 decoders (formats.md §2.4), the language model of many LLaVA-style checkpoints:
+/// LLaMA's layers with biases on the query, key and value projections, NEOX rope (the converter does not permute
+/// Qwen's q/k rows as it does LLaMA's), and usually the output tied to the token embeddings.
+public enum Qwen2Architecture: Architecture {
+    public static let name = "qwen2"
+
+    // MARK: Hyperparameters
+
+    /// Keys of its own, beside `DecoderHyperparameters`.
+    struct Extras: Decodable {
+        let ropeScalingType: String?
+
+        enum CodingKeys: String, CodingKey {
+            case ropeScalingType = "rope.scaling.type"
+        }
+    }
+
+    // MARK: Loading
+
+    public static func blueprint(file: GGUFFile) throws -> DecoderBlueprint {
+        let hp = try file.decode(DecoderHyperparameters.self, prefix: "\(name).")
+        let extras = try file.decode(Extras.self, prefix: "\(name).")
+        guard hp.headCount % hp.kvHeads == 0 else {
+            throw ModelError("\(file.path): \(hp.headCount) attention heads cannot share \(hp.kvHeads) key/value heads")
+        }
+        // Qwen2.5's long-context variants use YaRN; without it their first 32k positions still run as trained,
+        // but a file that asks for it is refused rather than run differently from llama.cpp.
+        if let type = extras.ropeScalingType, !["none", "linear"].contains(type) {
+            throw ModelError("\(file.path): rope scaling '\(type)' is not supported (none and linear are)")
+        }
+        let factor = hp.ropeScalingFactor ?? 1
+        let rope = Rope(dimensions: hp.headDim, base: hp.ropeFreqBase ?? 10000, scale: factor > 0 ? 1 / factor : 1,
+                        pairing: .halves)
+        let loader = TensorLoader(file: file)
+        let bp = try DecoderTensors.load(loader, hp.shape, context: hp.contextLength, epsilon: hp.rmsEpsilon ?? 1e-6,
+                                         activation: .silu, attentionScale: 1 / Float(hp.headDim).squareRoot()) { _ in (rope, nil) }
+        // The biases are part of the architecture (llama.cpp requires them): a file without them is broken.
+        for (il, layer) in bp.layers.enumerated() where layer.queryBias == nil || layer.keyBias == nil || layer.valueBias == nil {
+            throw ModelError("\(file.path): qwen2 layer \(il) lacks its attn_q/k/v.bias tensors")
+        }
+        return bp
+    }
+}
