@@ -24,6 +24,9 @@ struct App: AsyncParsableCommand {
         let catalog = ModelCatalog.current()
         let compared = compare.map { $0.split(separator: ",").map { String($0.trimmingCharacters(in: .whitespaces)) } } ?? []
         if compare != nil && (compared.count < 2 || compared.count > 4) { throw fail("--compare takes 2 to 4 models, comma-separated") }
+        if resume && (compare != nil || !model.isEmpty) {
+            throw fail("--resume takes up the saved conversation's own models: leave out --\(compare != nil ? "compare" : "model")")
+        }
         for name in compared { do { _ = try catalog.resolve(name) } catch { throw fail("\(error)") } }
         let found = catalog.discover(extra: compared.isEmpty ? model : compared + model)
         // The first model named on the command line, else the default model (config.toml, else shapes), else the first found.

@@ -31,6 +31,9 @@ final class AppController {
     private var savingFailed = false
     private var lastSave = Date.distantPast
     private let initialModel: Int?
+    /// While `--resume` reads its conversation, effects wait here (the image named with it).
+    private var resumePending = false
+    private var afterResume: [Effect] = []
 
     init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String], mouse: Bool = true,
          keyMap: KeyMap = KeyMap(), notices: [String] = [], comparing: [Int] = [], saving: Bool = true,
@@ -47,13 +50,18 @@ final class AppController {
         if let entries = inputHistory?.load() { state.input.loadHistory(entries) }
         historySaved = state.input.history.count
         // Resuming loads the saved conversation's models instead (the initial one if there is nothing to resume).
-        if resuming { perform([.resumeConversation(1)]); return }
+        if resuming {
+            resumePending = true
+            perform([.resumeConversation(1)])
+            return
+        }
         if let i = initialModel { perform(state.chooseModel(i)) }
         if !comparing.isEmpty { perform(state.openComparison(comparing)) }
     }
 
     func run(attaching image: String?) async {
-        if let image { perform([.attachImage(path: image)]) }
+        // With --resume the image joins the resumed conversation's, once it is read.
+        if let image { if resumePending { afterResume.append(.attachImage(path: image)) } else { perform([.attachImage(path: image)]) } }
         while !state.quitting {
             let (keys, resized) = backend.readKeys()
             if resized {
@@ -273,6 +281,7 @@ final class AppController {
         func fail(_ message: String) {
             apply(.error(message))
             if starting, let i = initialModel { perform(state.chooseModel(i)) }
+            finishResuming()
         }
         guard let store else { return fail("Saving conversations is off (save_conversations = false in config.toml).") }
         let (list, _) = store.list(excluding: state.conversationID)
@@ -303,10 +312,18 @@ final class AppController {
                     ImageEntry(name: (path as NSString).lastPathComponent, path: path, width: image.width, height: image.height)
                 }
                 apply(.resumed(conversation, id: id, images: entries, missing: missing))
+                finishResuming()
             case .failure(let error):
                 fail("\(error)")
             }
         }
+    }
+
+    private func finishResuming() {
+        resumePending = false
+        let held = afterResume
+        afterResume = []
+        perform(held)
     }
 
     private func exportTranscript(_ text: String, to path: String) {
