@@ -67,6 +67,8 @@ extension AppState {
                 var runs: [(String, Style)] = []
                 for seg in g.segments {
                     switch seg {
+                    // Answers with boxes are MiniGPT-v2's task language, not Markdown.
+                    case .text(let t) where g.segments.count == 1: runs += MarkdownText.runs(t, styles: markdownStyles)
                     case .text(let t): runs.append((t, theme.assistant))
                     case .phrase(let phrase, let boxes):
                         runs.append((phrase, boxStyle(pane: p, box: boxIndex)))
@@ -90,6 +92,14 @@ extension AppState {
             out.append([])
         }
         return out
+    }
+
+    /// Code in the accent's colour (not bold), headings as the accent, markers dim.
+    var markdownStyles: MarkdownText.Styles {
+        var code = theme.assistant
+        code.foreground = theme.accent.foreground
+        return MarkdownText.Styles(text: theme.assistant, code: code, heading: theme.accent, marker: theme.dim,
+                                   keepsBackticks: code == theme.assistant)
     }
 
     func wrapRuns(_ runs: [(String, Style)], width: Int) -> [[(String, Style)]] {
