@@ -26,10 +26,14 @@ public final class ThreadPool: @unchecked Sendable {
 
     public init(threads: Int) {
         threadCount = max(1, threads)
+        // The epoch every worker starts from is read here, not when its thread gets to run: a loop issued before
+        // then would otherwise count as already seen, and the caller would wait forever for that worker (a
+        // freshly made pool used at once hung this way, now and then).
+        let start = epoch.load(ordering: .acquiring)
         for i in 1 ..< threadCount {
             // Workers keep the pool alive until `shutdown` (an owner that goes away calls it), so a worker can
             // never run on a freed pool.
-            let t = Thread { self.workerLoop() }
+            let t = Thread { self.workerLoop(from: start) }
             t.name = "glimpse-worker-\(i)"
             t.stackSize = 1 << 20
             t.start()
@@ -91,8 +95,8 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
-    private func workerLoop() {
-        var seen = epoch.load(ordering: .acquiring)
+    private func workerLoop(from start: Int) {
+        var seen = start
         while true {
             var spins = 0
             while epoch.load(ordering: .acquiring) == seen && !shuttingDown.load(ordering: .acquiring) {
