@@ -6,6 +6,9 @@ the test models of the vision path (deterministic; NumPy only, so the test setup
 - test-minigptv2-mmproj.gguf + test-minigptv2.gguf: EVA ViT-g blocks (width 1408, 16 heads of 88, FFN 6144;
   2 blocks) at 448 px (position embeddings interpolated from the 224 grid), ln_vision, the concat-4
   projector, and a 2-layer LLaMA-2-style decoder (width 256, LLaMA-2's vocabulary) with LoRA merged.
+- test-gemma3-mmproj.gguf + test-gemma3.gguf: Gemma 3's SigLIP tower (2 blocks of width 64 at 64 px, 8 px
+  patches), its pooling projector (8x8 patches -> 4x4 = 16 image tokens) and a 2-layer `gemma3` decoder (width
+  64, Gemma 3's vocabulary), in Hugging Face's key names and norm convention (gemma3_state_dict).
 
 Usage: make_test_vision.py FOLDER
 """
@@ -14,6 +17,7 @@ import sys
 
 import numpy as np
 
+import convert_gemma3
 import convert_llava_mmproj
 import convert_minigpt
 
@@ -107,6 +111,46 @@ def llama_state_dict(vocab=32000, layers=2, ff=512):
     return {k: f16(np.asarray(v, np.float32)) for k, v in sd.items()}
 
 
+GEMMA3 = dict(vision_width=64, vision_heads=2, vision_ff=128, vision_layers=2, image=64, patch=8, tokens=16,
+              width=64, heads=2, kv_heads=1, head_dim=32, ff=128, layers=2, vocab=262144, window=512)
+
+
+def gemma3_state_dict():
+    """Gemma3ForConditionalGeneration's keys (transformers 4.5x layout); norms in Gemma's (1 + w) convention."""
+    g = GEMMA3
+    r = _rng(896)
+    d, ff, side = g["vision_width"], g["vision_ff"], g["image"] // g["patch"]
+    v = "vision_tower.vision_model."
+    sd = {v + "embeddings.patch_embedding.weight": r.standard_normal((d, 3, g["patch"], g["patch"])) * 0.05,
+          v + "embeddings.patch_embedding.bias": 0.02 * r.standard_normal(d),
+          v + "embeddings.position_embedding.weight": r.standard_normal((side * side, d)) * 0.1,
+          v + "post_layernorm.weight": 1 + 0.1 * r.standard_normal(d), v + "post_layernorm.bias": 0.1 * r.standard_normal(d)}
+    for i in range(g["vision_layers"]):
+        s = f"{v}encoder.layers.{i}."
+        for name, shape in [("self_attn.q_proj", (d, d)), ("self_attn.k_proj", (d, d)), ("self_attn.v_proj", (d, d)),
+                            ("self_attn.out_proj", (d, d)), ("mlp.fc1", (ff, d)), ("mlp.fc2", (d, ff))]:
+            sd[s + name + ".weight"] = r.standard_normal(shape) / np.sqrt(shape[1])
+            sd[s + name + ".bias"] = 0.02 * r.standard_normal(shape[0])
+        for ln in ["layer_norm1", "layer_norm2"]:
+            sd[s + ln + ".weight"], sd[s + ln + ".bias"] = 1 + 0.1 * r.standard_normal(d), 0.1 * r.standard_normal(d)
+    w, hd = g["width"], g["head_dim"]
+    sd["multi_modal_projector.mm_soft_emb_norm.weight"] = 0.1 * r.standard_normal(d)
+    sd["multi_modal_projector.mm_input_projection_weight"] = r.standard_normal((d, w)) / np.sqrt(d)
+    m = "language_model.model."
+    sd[m + "embed_tokens.weight"] = r.standard_normal((g["vocab"], w)) * 0.5
+    sd[m + "norm.weight"] = 0.1 * r.standard_normal(w)
+    for i in range(g["layers"]):
+        s = f"{m}layers.{i}."
+        for name, shape in [("self_attn.q_proj", (g["heads"] * hd, w)), ("self_attn.k_proj", (g["kv_heads"] * hd, w)),
+                            ("self_attn.v_proj", (g["kv_heads"] * hd, w)), ("self_attn.o_proj", (w, g["heads"] * hd)),
+                            ("mlp.gate_proj", (g["ff"], w)), ("mlp.up_proj", (g["ff"], w)), ("mlp.down_proj", (w, g["ff"]))]:
+            sd[s + name + ".weight"] = r.standard_normal(shape) / np.sqrt(shape[1])
+        for name, n in [("input_layernorm", w), ("post_attention_layernorm", w), ("pre_feedforward_layernorm", w),
+                        ("post_feedforward_layernorm", w), ("self_attn.q_norm", hd), ("self_attn.k_norm", hd)]:
+            sd[s + name + ".weight"] = 0.1 * r.standard_normal(n)
+    return {k: f16(np.asarray(x, np.float32)) for k, x in sd.items()}
+
+
 def main():
     folder = sys.argv[1]
     out = lambda name: os.path.join(folder, name)
@@ -119,6 +163,14 @@ def main():
         convert_minigpt.convert_llm(llama_state_dict(), ck, out("vocab/ggml-vocab-llama-spm.gguf"),
                                     out("test-minigptv2.gguf.tmp"), heads=4, context=1024, name="test-minigptv2")
         os.replace(out("test-minigptv2.gguf.tmp"), out("test-minigptv2.gguf"))
+    if not os.path.exists(out("test-gemma3.gguf")):
+        g, sd = GEMMA3, gemma3_state_dict()
+        convert_gemma3.convert_vision(sd, out("test-gemma3-mmproj.gguf"), heads=g["vision_heads"], tokens_per_image=g["tokens"],
+                                      name="test-gemma3")
+        convert_gemma3.convert_llm(sd, out("gemma-3-270m-f16.gguf"), out("test-gemma3.gguf.tmp"), heads=g["heads"],
+                                   kv_heads=g["kv_heads"], head_dim=g["head_dim"], context=1024, sliding_window=g["window"],
+                                   name="test-gemma3")
+        os.replace(out("test-gemma3.gguf.tmp"), out("test-gemma3.gguf"))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,13 @@
 """Reference outputs of the vision path, from PyTorch (transformers' CLIPVisionModel for LLaVA; a plain port
 of MiniGPT-v2's EVA ViT-g, ln_vision and concat-4 projector), on the weights tools/make_test_vision.py
 generates, for Tests/Fixtures/vision.json: preprocessed pixels (a sample), image embeddings (a sample of
-tokens), and for MiniGPT-v2 the top logits of the first answer step through HF's LLaMA.
+tokens), and for MiniGPT-v2 the top logits of the first answer step through HF's LLaMA; for Gemma 3, HF's
+Gemma3ForConditionalGeneration (SigLIP, its projector, and the decoder reading the image tokens both ways).
 
-Usage: make_vision_fixtures.py    (needs torch and transformers in .venv)
+Usage: make_vision_fixtures.py [--only gemma3]   (needs torch and transformers; LLAMA_CPP_PYTHON names an
+       interpreter with llama-cpp-python, for the prompts' token ids)
 """
+import sys
 import json
 import os
 
@@ -125,7 +128,57 @@ def minigpt_first_logits(image_embeddings):
             "top_logits": [float(logits[i]) for i in top]}
 
 
-def llama_cpp_tokens(segments):
+def gemma3_reference():
+    """Pixels, image embeddings and the next-token logits of a chat question about the image, from transformers.
+    The prompt is what Glimpse's `gemma` template and the projector's wrapper make, tokenized by llama.cpp."""
+    from transformers import Gemma3Config, Gemma3ForConditionalGeneration
+    g, sd = mtv.GEMMA3, mtv.gemma3_state_dict()
+    cfg = Gemma3Config(
+        text_config=dict(vocab_size=g["vocab"], hidden_size=g["width"], intermediate_size=g["ff"], num_hidden_layers=g["layers"],
+                         num_attention_heads=g["heads"], num_key_value_heads=g["kv_heads"], head_dim=g["head_dim"],
+                         query_pre_attn_scalar=g["head_dim"], sliding_window=g["window"], rms_norm_eps=1e-6,
+                         max_position_embeddings=1024, final_logit_softcapping=None, attn_logit_softcapping=None),
+        vision_config=dict(hidden_size=g["vision_width"], intermediate_size=g["vision_ff"], num_hidden_layers=g["vision_layers"],
+                           num_attention_heads=g["vision_heads"], image_size=g["image"], patch_size=g["patch"],
+                           layer_norm_eps=1e-6, vision_use_head=False),
+        mm_tokens_per_image=g["tokens"])
+    model = Gemma3ForConditionalGeneration(cfg).eval()
+    theirs = model.state_dict()
+    mine = {k: torch.from_numpy(v) for k, v in sd.items()}
+    # transformers 5 renamed the keys (model.vision_tower.encoder..., model.language_model.layers...).
+    renamed = {}
+    for k, v in mine.items():
+        k5 = "model." + k.replace("vision_tower.vision_model.", "vision_tower.").replace("language_model.model.", "language_model.")
+        hit = next((c for c in [k, k5] if c in theirs), None)
+        assert hit is not None, k
+        renamed[hit] = v
+    missing, unexpected = model.load_state_dict(renamed, strict=False)
+    assert not unexpected, unexpected
+    assert all(m == "lm_head.weight" or "position_ids" in m for m in missing), missing
+    img = load_image().resize((g["image"], g["image"]), Image.Resampling.BILINEAR)
+    x = np.asarray(img, dtype=np.float32) * (1 / 255)
+    pixels = torch.from_numpy(((x - 0.5) / 0.5).transpose(2, 0, 1).copy())[None]
+    question = "what is in the picture?"
+    before, after = "<start_of_turn>user\n\n\n<start_of_image>", f"<end_of_image>\n\n{question}<end_of_turn>\n<start_of_turn>model\n"
+    ids_before, ids_after = llama_cpp_tokens([(before, True), (after, False)], vocab="gemma-3-270m-f16.gguf")
+    ids = ids_before + [cfg.image_token_id] * g["tokens"] + ids_after
+    types = [0] * len(ids_before) + [1] * g["tokens"] + [0] * len(ids_after)
+    with torch.no_grad():
+        features = model.model.get_image_features(pixel_values=pixels)
+        features = getattr(features, "pooler_output", features)
+        emb = features.reshape(-1, g["width"])
+        out = model(input_ids=torch.tensor([ids]), pixel_values=pixels, token_type_ids=torch.tensor([types]))
+        logits = out.logits[0, -1].numpy()
+        causal = model(input_ids=torch.tensor([ids]), pixel_values=pixels).logits[0, -1].numpy()
+    print("gemma3: logits with the image read both ways differ from causal by", float(np.abs(logits - causal).max()))
+    top = np.argsort(-logits)[:10]
+    return pixels[0].numpy(), emb.numpy(), {
+        "question": question, "ids": [int(i) if i != cfg.image_token_id else -1 for i in ids],
+        "top_ids": [int(i) for i in top], "top_logits": [float(logits[i]) for i in top],
+        "causal_top_logits": [float(causal[i]) for i in top]}
+
+
+def llama_cpp_tokens(segments, vocab="vocab/ggml-vocab-llama-spm.gguf"):
     """llama.cpp's tokenization (the reference), through the interpreter that has llama-cpp-python."""
     import subprocess
     script = (
@@ -133,7 +186,7 @@ def llama_cpp_tokens(segments):
         "from llama_cpp import Llama\n"
         "v = Llama(model_path=sys.argv[1], vocab_only=True, verbose=False)\n"
         "print(json.dumps([v.tokenize(t.encode(), add_bos=b, special=True) for t, b in json.loads(sys.argv[2])]))\n")
-    vocab = os.path.expanduser("~/.cache/glimpse/test-models/vocab/ggml-vocab-llama-spm.gguf")
+    vocab = os.path.expanduser("~/.cache/glimpse/test-models/" + vocab)
     python = os.environ.get("LLAMA_CPP_PYTHON", "python3")
     out = subprocess.run([python, "-c", script, vocab, json.dumps(segments)], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
@@ -152,7 +205,17 @@ def sample(a, rows):
 
 
 def main():
-    out = {}
+    path = os.path.join(ROOT, "Tests", "Fixtures", "vision.json")
+    out = json.load(open(path)) if "--only" in sys.argv else {}
+    if "--only" not in sys.argv or "gemma3" in sys.argv:
+        pixels, emb, answer = gemma3_reference()
+        out["gemma3"] = {"pixels_sample": pixels.reshape(-1)[::97].tolist(), "pixels_every": 97, "pixels_mean": float(pixels.mean()),
+                         "tokens": int(emb.shape[0]), "width": int(emb.shape[1]), "every": 1, "embeddings": sample(emb, 1),
+                         "chat": answer}
+    if "--only" in sys.argv:
+        with open(path, "w") as f:
+            json.dump(out, f)
+        return
     pixels, emb = llava_reference()
     out["llava"] = {"pixels_sample": pixels.reshape(-1)[::997].tolist(), "pixels_mean": float(pixels.mean()),
                     "tokens": int(emb.shape[0]), "width": int(emb.shape[1]), "every": 8, "embeddings": sample(emb, 8)}
@@ -160,7 +223,7 @@ def main():
     out["minigptv2"] = {"pixels_sample": pixels.reshape(-1)[::997].tolist(), "pixels_mean": float(pixels.mean()),
                         "tokens": int(emb.shape[0]), "width": int(emb.shape[1]), "every": 4, "embeddings": sample(emb, 4),
                         "first_step": minigpt_first_logits(emb)}
-    with open(os.path.join(ROOT, "Tests", "Fixtures", "vision.json"), "w") as f:
+    with open(path, "w") as f:
         json.dump(out, f)
     print("tokens", out["llava"]["tokens"], out["minigptv2"]["tokens"], "top", out["minigptv2"]["first_step"]["top_ids"][:3])
 

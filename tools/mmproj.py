@@ -9,7 +9,7 @@ CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
 def write_mmproj(path, tensors, *, projector, image_size, patch_size, width, ff, blocks, heads, eps,
                  projection_dim, mean=CLIP_MEAN, std=CLIP_STD, activation=None, post_ln_eps=None,
-                 use_gelu=False, name="mmproj", weight_dtype=np.float16):
+                 use_gelu=False, scale_factor=None, name="mmproj", weight_dtype=np.float16):
     """tensors: GGUF name -> float array (PyTorch layout). 2-D+ weights are stored as `weight_dtype`,
     1-D tensors (norms, biases, class embedding) as F32; the patch embedding stays 4-D."""
     w = gguf.GGUFWriter(path, "clip")
@@ -30,6 +30,8 @@ def write_mmproj(path, tensors, *, projector, image_size, patch_size, width, ff,
     w.add_array("clip.vision.image_std", [float(x) for x in std])
     if activation is not None:
         w.add_string("clip.vision.feed_forward_activation", activation)
+    if scale_factor is not None:
+        w.add_uint32("clip.vision.projector.scale_factor", scale_factor)
     if post_ln_eps is not None:
         w.add_float32("clip.vision.post_ln_epsilon", post_ln_eps)
     for name, t in tensors.items():

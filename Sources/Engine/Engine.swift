@@ -119,7 +119,7 @@ public actor Engine {
     /// Tokenizes a request as `generate` would, with -1 standing for each image position (for tests and tools).
     public func promptTokens(for request: GenerationRequest) throws -> [Int32] {
         guard let model else { throw ModelError("no model is loaded") }
-        return try Self.chunks(for: request, model: model, seesImages: vision != nil).flatMap { chunk -> [Int32] in
+        return try Self.chunks(for: request, model: model, vision: vision?.model).flatMap { chunk -> [Int32] in
             switch chunk {
             case .tokens(let ids): return ids
             case .image: return [Int32](repeating: -1, count: vision?.model.tokensPerImage ?? 0)
@@ -205,9 +205,9 @@ public actor Engine {
 
     /// The prompt's chunks. Image markers only mean something with a vision projector: for a text-only model
     /// a literal "<image>" in a question is just text.
-    static func chunks(for request: GenerationRequest, model: LanguageModel, seesImages: Bool) throws -> [PromptChunk] {
+    static func chunks(for request: GenerationRequest, model: LanguageModel, vision: VisionModel?) throws -> [PromptChunk] {
         let template = model.template
-        guard seesImages else {
+        guard let vision else {
             switch request.prompt {
             case .chat(let messages):
                 return [.tokens(model.tokenizer.encode(template.render(messages), addSpecial: true, parseSpecial: true))]
@@ -223,14 +223,21 @@ public actor Engine {
                 messages[first].content = String(repeating: template.imagePrefix, count: request.images.count)
                     + messages[first].content
             }
-            return try PromptChunk.build(text: template.render(messages), marker: marker, imageCount: request.images.count,
-                                         tokenizer: model.tokenizer, parseSpecial: true)
+            return try PromptChunk.build(text: wrapped(template.render(messages), marker, vision), marker: marker,
+                                         imageCount: request.images.count, tokenizer: model.tokenizer, parseSpecial: true)
         case .raw(let text):
             let full = !request.images.isEmpty && !text.contains(marker)
                 ? String(repeating: template.imagePrefix, count: request.images.count) + text : text
-            return try PromptChunk.build(text: full, marker: marker, imageCount: request.images.count,
-                                         tokenizer: model.tokenizer, parseSpecial: false)
+            return try PromptChunk.build(text: wrapped(full, marker, vision), marker: marker, imageCount: request.images.count,
+                                         tokenizer: model.tokenizer, parseSpecial: vision.imageWrapper != nil)
         }
+    }
+
+    /// Each image marker inside the text the model family puts around image tokens (Gemma 3's
+    /// `<start_of_image>` ... `<end_of_image>`, which must then be read as special tokens even in raw prompts).
+    static func wrapped(_ text: String, _ marker: String, _ vision: VisionModel) -> String {
+        guard let (before, after) = vision.imageWrapper else { return text }
+        return text.replacingOccurrences(of: marker, with: before + marker + after)
     }
 
     private static func run(_ request: GenerationRequest, model: LanguageModel, decoder: TransformerDecoder,
@@ -242,7 +249,7 @@ public actor Engine {
         func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
 
         let chunks: [PromptChunk]
-        do { chunks = try Self.chunks(for: request, model: model, seesImages: vision != nil) } catch {
+        do { chunks = try Self.chunks(for: request, model: model, vision: vision?.model) } catch {
             out.yield(.failed("\(error)"))
             return
         }
@@ -329,6 +336,7 @@ public actor Engine {
                 case .image(let i):
                     if position >= shared {
                         try decoder.forward(.embeddings(embeddings[i], count: imageTokens), cache: cache, logits: logits,
+                                            causal: !(vision?.model.imageTokensAttendBothWays ?? false),
                                             progress: reporting(imageTokens))
                         read += imageTokens
                     }

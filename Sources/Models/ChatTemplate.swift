@@ -41,11 +41,13 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    /// What goes in front of a question about an image that has no marker of its own.
+    /// What goes in front of a question about an image that has no marker of its own. (Gemma 3's projector puts
+    /// "\n\n" on both sides of the image itself, as Hugging Face's processor does.)
     public var imagePrefix: String {
         switch self {
         case .minigpt4, .llama2, .minigptv2: return "<Img><ImageHere></Img> "
-        case .vicuna, .chatml, .gemma: return "<image>\n"
+        case .vicuna, .chatml: return "<image>\n"
+        case .gemma: return "<image>"
         }
     }
 

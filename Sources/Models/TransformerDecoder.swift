@@ -51,8 +51,10 @@ public final class TransformerDecoder: @unchecked Sendable {
     /// Appends `input` to the cache and, if `logits` is given, writes the next-token logits of the last position.
     /// `progress`, when given, hears after every layer what fraction of `input` is done (a long prompt through a
     /// large model takes a minute on two cores, and a front end can show how far it is).
+    /// `causal: false` lets the input's positions attend to each other both ways (Gemma 3's image tokens; an input
+    /// longer than one batch is bidirectional within each batch only).
     public func forward(_ input: DecoderInput, cache: KVCache, logits: UnsafeMutablePointer<Float>?,
-                        progress: ((Double) -> Void)? = nil) throws {
+                        causal: Bool = true, progress: ((Double) -> Void)? = nil) throws {
         let total = input.count
         guard total > 0 else { return }
         guard cache.count + total <= cache.capacity else {
@@ -70,7 +72,7 @@ public final class TransformerDecoder: @unchecked Sendable {
             loadInput(input, from: start, count: n)
             let layers = blueprint.layers.count
             for l in 0 ..< layers {
-                runLayer(l, count: n, cache: cache)
+                runLayer(l, count: n, cache: cache, causal: causal)
                 progress?((Double(start) + Double(n) * Double(l + 1) / Double(layers)) / Double(total))
             }
             cache.count += n
@@ -97,7 +99,7 @@ public final class TransformerDecoder: @unchecked Sendable {
         }
     }
 
-    private func runLayer(_ l: Int, count n: Int, cache: KVCache) {
+    private func runLayer(_ l: Int, count n: Int, cache: KVCache, causal: Bool) {
         let b = blueprint, layer = b.layers[l], d = b.embeddingLength, eps = b.normEpsilon
         let p0 = cache.count
 
@@ -118,7 +120,7 @@ public final class TransformerDecoder: @unchecked Sendable {
         }
         (cache.keys[l] + p0 * b.kvDim).update(from: k.pointer, count: n * b.kvDim)
         (cache.values[l] + p0 * b.kvDim).update(from: v.pointer, count: n * b.kvDim)
-        attend(layer: l, count: n, start: p0, window: layer.window, cache: cache)
+        attend(layer: l, count: n, start: p0, window: layer.window, cache: cache, causal: causal)
         project(layer.output, attended.pointer, n, projected.pointer, bias: layer.outputBias)
         if let w = layer.postAttentionNorm {
             for t in 0 ..< n { Ops.rmsNorm(projected.pointer + t * d, w, projected.pointer + t * d, d, eps: eps) }
@@ -159,8 +161,9 @@ public final class TransformerDecoder: @unchecked Sendable {
     }
 
     /// Causal (optionally windowed) attention of `n` new queries at positions start..<start+n over the cache,
-    /// one head per task: S = scale·Q·Kᵀ, masked softmax, O = S·V, both products through sgemm.
-    private func attend(layer l: Int, count n: Int, start p0: Int, window: Int?, cache: KVCache) {
+    /// one head per task: S = scale·Q·Kᵀ, masked softmax, O = S·V, both products through sgemm. Not causal, the new
+    /// positions also see each other's later ones.
+    private func attend(layer l: Int, count n: Int, start p0: Int, window: Int?, cache: KVCache, causal: Bool) {
         let b = blueprint, hd = b.headDim, group = b.headCount / b.headCountKV
         let lo = window.map { max(0, p0 - $0 + 1) } ?? 0
         let keysSeen = p0 + n - lo
@@ -193,7 +196,7 @@ public final class TransformerDecoder: @unchecked Sendable {
                 // Visible keys: j in (pos - window, pos]; indices relative to lo.
                 let first = window.map { max(lo, pos - $0 + 1) } ?? lo
                 for j in lo ..< first { row[j - lo] = -.infinity }
-                for j in (pos + 1) ..< (p0 + n) { row[j - lo] = -.infinity }
+                if causal { for j in (pos + 1) ..< (p0 + n) { row[j - lo] = -.infinity } }
                 Ops.softmax(row, keysSeen)
             }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(keysSeen),

@@ -151,7 +151,7 @@ final class VisionEncoder: @unchecked Sendable {
             q = normed; k = normed; v = normed; attended = normed; projected = normed
             hidden = .init(repeating: 0, count: n * f)
             qkv = []
-            scores = (0 ..< heads).map { _ in FloatBuffer(count: n * n) }
+            scores = (0 ..< heads).map { _ in FloatBuffer(count: min(n, VisionEncoder.queryBlock) * n) }
         }
     }
 
@@ -224,7 +224,11 @@ final class VisionEncoder: @unchecked Sendable {
         }
     }
 
-    /// Full (non-causal) multi-head attention over all tokens, one head per task, through sgemm.
+    /// Queries per block of attention scores: Gemma 3's SigLIP sees 4096 patches, and whole 4096² score matrices
+    /// for its 16 heads would take 1 GB; blocks of 256 rows take 64 MB.
+    static let queryBlock = 256
+
+    /// Full (non-causal) multi-head attention over all tokens, one head per task, through sgemm, in blocks of queries.
     private func attend(_ ws: inout Workspace, pool: ThreadPool) {
         let n = tokenCount, d = width, hd = width / heads
         let scale = 1 / Float(hd).squareRoot()
@@ -236,11 +240,14 @@ final class VisionEncoder: @unchecked Sendable {
                         let q = qb.baseAddress!, k = kb.baseAddress!, v = vb.baseAddress!, o = ob.baseAddress!
                         pool.parallelFor(heads) { h in
                             let s = scores[h].pointer
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(n), Int32(hd), scale,
-                                        q + h * hd, Int32(d), k + h * hd, Int32(d), 0, s, Int32(n))
-                            for t in 0 ..< n { Ops.softmax(s + t * n, n) }
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(n), 1,
-                                        s, Int32(n), v + h * hd, Int32(d), 0, o + h * hd, Int32(d))
+                            for r0 in stride(from: 0, to: n, by: VisionEncoder.queryBlock) {
+                                let rows = min(VisionEncoder.queryBlock, n - r0)
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(hd), scale,
+                                            q + r0 * d + h * hd, Int32(d), k + h * hd, Int32(d), 0, s, Int32(n))
+                                for t in 0 ..< rows { Ops.softmax(s + t * n, n) }
+                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(n), 1,
+                                            s, Int32(n), v + h * hd, Int32(d), 0, o + r0 * d + h * hd, Int32(d))
+                            }
                         }
                     }
                 }

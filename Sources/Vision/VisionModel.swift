@@ -13,6 +13,10 @@ public final class VisionModel: @unchecked Sendable {
     public var outputWidth: Int { projector.outputWidth }
     /// Image tokens per image.
     public var tokensPerImage: Int { projector.outputTokens(patches: encoder.gridSide * encoder.gridSide) }
+    /// Text that goes around each image's tokens in the prompt, when the model family has it.
+    public var imageWrapper: (before: String, after: String)? { projector.imageWrapper }
+    /// Whether the decoder reads an image's tokens attending both ways among them, rather than causally.
+    public var imageTokensAttendBothWays: Bool { projector.attendsBothWays }
 
     public init(path: String) throws {
         file = try GGUFFile(path: path)
@@ -50,7 +54,7 @@ public final class VisionModel: @unchecked Sendable {
         encoder = try VisionEncoder(file: file, hp: hp, activation: activation)
         projector = try kind.init(file: file, encoderWidth: hp.embeddingLength)
         preprocessor = ImagePreprocessor(size: hp.imageSize, mean: hp.imageMean, std: hp.imageStd,
-                                         fit: kind.fit(mean: hp.imageMean))
+                                         fit: kind.fit(mean: hp.imageMean), filter: kind.filter)
     }
 
     /// The encoder's hidden states for a preprocessed image, class token included (for tests and tools).

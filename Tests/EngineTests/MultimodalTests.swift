@@ -12,7 +12,10 @@ final class MultimodalTests: XCTestCase {
     struct Fixture: Decodable {
         struct Step: Decodable { let ids_before: [Int32]; let ids_after: [Int32]; let top_ids: [Int]; let top_logits: [Float] }
         struct MiniGPT: Decodable { let first_step: Step; let tokens: Int }
+        struct Chat: Decodable { let question: String; let ids: [Int32]; let top_ids: [Int]; let top_logits: [Float]; let causal_top_logits: [Float] }
+        struct Gemma3: Decodable { let chat: Chat }
         let minigptv2: MiniGPT
+        let gemma3: Gemma3
     }
 
     static let models = EngineTests.modelsDirectory
@@ -50,6 +53,31 @@ final class MultimodalTests: XCTestCase {
         print("MiniGPT-v2 first step: largest |Δlogit| over the reference top 10: \(worst)")
         XCTAssertLessThan(worst, 1e-2)
         XCTAssertEqual(logits.indices.max { logits[$0] < logits[$1] }, step.top_ids[0])
+    }
+
+    /// Gemma 3 end to end against transformers' Gemma3ForConditionalGeneration: the `gemma` template and the
+    /// projector's `<start_of_image>` wrapper give Hugging Face's token ids, and the next-token logits match with
+    /// the image's tokens read both ways (read causally, the reference's logits move by up to 2.1).
+    func testGemma3ChatAboutAnImageMatchesTransformers() async throws {
+        let engine = Engine(threads: 2)
+        let summary = try await engine.load(path: Self.models + "/test-gemma3.gguf", mmproj: Self.models + "/test-gemma3-mmproj.gguf",
+                                            contextSize: 256)
+        XCTAssertEqual(summary.template, .gemma)
+        XCTAssertEqual(summary.visionProjector, "gemma3")
+        let chat = Self.fixture.gemma3.chat
+        let ask = GenerationRequest(prompt: .chat([ChatMessage(.user, chat.question)]), images: [Self.image], sampling: .greedy, maxTokens: 4)
+        let ids = try await engine.promptTokens(for: ask)
+        XCTAssertEqual(ids, chat.ids)
+        let logits = try await engine.nextTokenLogits(for: ask)
+        var worst: Float = 0, causalGap: Float = 0
+        for (k, id) in chat.top_ids.enumerated() {
+            worst = max(worst, abs(logits[id] - chat.top_logits[k]))
+            causalGap = max(causalGap, abs(chat.causal_top_logits[k] - chat.top_logits[k]))
+        }
+        print("Gemma 3 chat: largest |Δlogit| over the reference top 10: \(worst) (causal reading would be off by \(causalGap))")
+        XCTAssertLessThan(worst, 1e-2)
+        XCTAssertGreaterThan(causalGap, 10 * 1e-2, "the fixture tells both-ways reading from causal")
+        XCTAssertEqual(logits.indices.max { logits[$0] < logits[$1] }, chat.top_ids[0])
     }
 
     func testSecondQuestionReusesTheImageAndTheCache() async throws {

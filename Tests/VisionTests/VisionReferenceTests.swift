@@ -5,13 +5,16 @@ import XCTest
 
 /// The vision path against PyTorch (tools/make_vision_fixtures.py) on the test checkpoints our converters
 /// produced (tools/make_test_vision.py): CLIP ViT-L/14-336 blocks with LLaVA's MLP, and EVA ViT-g blocks at
-/// 448 px with MiniGPT-v2's concat-4 projector. Both sides use the same fp16-rounded weights and compute in
+/// 448 px with MiniGPT-v2's concat-4 projector, and Gemma 3's SigLIP with its pooling projector (transformers'
+/// Gemma3ForConditionalGeneration). All sides use the same fp16-rounded weights and compute in
 /// float32; what remains is summation order (sgemm vs PyTorch's kernels) and libm, which the tolerances bound:
 /// pixels 1e-5 (one rounding of (v/255 - mean)/std), embeddings 1e-4 relative to the largest magnitude
 /// (measured: 4e-6 absolute on values up to 3.9, so about a tenth of the bound).
 final class VisionReferenceTests: XCTestCase {
     struct Reference: Decodable {
         let pixels_sample: [Float]
+        /// The sample's stride (997 where not given).
+        let pixels_every: Int?
         let pixels_mean: Double
         let tokens: Int
         let width: Int
@@ -22,6 +25,7 @@ final class VisionReferenceTests: XCTestCase {
     struct Fixture: Decodable {
         let llava: Reference
         let minigptv2: Reference
+        let gemma3: Reference
     }
 
     static let models = ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
@@ -40,8 +44,9 @@ final class VisionReferenceTests: XCTestCase {
         XCTAssertEqual(model.tokensPerImage, ref.tokens)
         XCTAssertEqual(model.outputWidth, ref.width)
         let pixels = model.preprocessor.tensor(Self.image)
+        let stride = ref.pixels_every ?? 997
         for (i, want) in ref.pixels_sample.enumerated() {
-            XCTAssertEqual(pixels[i * 997], want, accuracy: 1e-5, "\(mmproj): pixel \(i * 997)")
+            XCTAssertEqual(pixels[i * stride], want, accuracy: 1e-5, "\(mmproj): pixel \(i * stride)")
         }
         XCTAssertEqual(pixels.reduce(0.0) { $0 + Double($1) } / Double(pixels.count), ref.pixels_mean, accuracy: 1e-6)
         let embeddings = model.embed(pixels: pixels, pool: pool)
@@ -62,5 +67,9 @@ final class VisionReferenceTests: XCTestCase {
 
     func testMiniGPTv2EncoderAndConcatProjectorMatchPyTorch() throws {
         try check("test-minigptv2-mmproj.gguf", Self.fixture.minigptv2)
+    }
+
+    func testGemma3SigLIPAndPoolingProjectorMatchTransformers() throws {
+        try check("test-gemma3-mmproj.gguf", Self.fixture.gemma3)
     }
 }

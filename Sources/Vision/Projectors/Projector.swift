@@ -13,12 +13,25 @@ protocol Projector: Sendable {
     func outputTokens(patches: Int) -> Int
     /// `patches` rows of encoder output (class token already removed) -> rows of LLM embeddings.
     func project(_ patches: [Float], count: Int, pool: ThreadPool) -> [Float]
+    /// The resampling filter of the reference's image processor.
+    static var filter: ResampleFilter { get }
+    /// Text the model expects around each image's tokens (Gemma 3's `<start_of_image>` ... `<end_of_image>`).
+    var imageWrapper: (before: String, after: String)? { get }
+    /// Whether an image's tokens attend to each other both ways while the decoder reads them (Gemma 3).
+    var attendsBothWays: Bool { get }
+}
+
+extension Projector {
+    static var filter: ResampleFilter { .bicubic }
+    var imageWrapper: (before: String, after: String)? { nil }
+    var attendsBothWays: Bool { false }
 }
 
 enum ProjectorRegistry {
     static let all: [any Projector.Type] = [
         MLPProjector.self,
         MiniGPTv2Projector.self,
+        Gemma3Projector.self,
     ]
 
     static func projector(named name: String) -> (any Projector.Type)? { all.first { $0.name == name } }
