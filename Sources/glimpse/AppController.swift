@@ -78,6 +78,10 @@ final class AppController {
         keepConversation(evenWhileAnswering: true)
         for engine in engines.values { await engine.stopRunning() }
         backend.shutdown()
+        // Back on the plain terminal: say where the conversation is, and how to go on with it.
+        if let saved, let store, saved.id == state.conversationID {
+            print("Conversation saved in \(store.path(of: saved.id))\n(glimpse --resume takes it up again)")
+        }
     }
 
     /// Restores the terminal on a fatal error.

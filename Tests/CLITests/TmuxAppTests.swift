@@ -205,6 +205,7 @@ extension TmuxAppTests {
         }
         waitFor("the answer") { s in self.lastExchange(s) == ("[vqa] how many objects are there?", "3") && s.contains("Enter sends") }
         quitAndCheckTerminal()
+        waitFor("where it was saved, on the terminal") { $0.contains("\n(glimpse --resume takes it up again)") }
 
         let folder = tmp.appendingPathComponent("data/glimpse/conversations")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
