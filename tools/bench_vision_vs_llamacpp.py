@@ -4,6 +4,8 @@ one run. Makes full-depth random-weight files first (F16, real shapes):
 - CLIP ViT-L/14-336 as LLaVA-1.5 stores it (23 blocks, 577 tokens) with LLaVA's MLP projector: both engines.
 - EVA ViT-g at 448 px (39 blocks, 1025 tokens) with MiniGPT-v2's projector: Glimpse only (llama.cpp has no
   MiniGPT-v2 projector).
+- Gemma 3's SigLIP-so400m at 896 px (27 blocks, 4096 patches) with its pooling projector into Gemma 3 270M's
+  width (so that model serves as llama.cpp's text model): both engines.
 
 Glimpse's figure includes preprocessing; llama.cpp's (mtmd_encode_chunk) does not.
 Note: llama.cpp's LLaVA graph runs one block fewer than the file stores (lcpp issue #25817), so it does
@@ -21,6 +23,7 @@ import time
 
 import numpy as np
 
+import convert_gemma3
 import convert_llava_mmproj
 import convert_minigpt
 import make_test_vision as mtv
@@ -73,6 +76,29 @@ def full_eva(path):
     ck = {"llama_proj.weight": r.standard_normal((mtv.LLM_WIDTH, 4 * d), dtype=np.float32) / 75,
           "llama_proj.bias": np.zeros(mtv.LLM_WIDTH)}
     convert_minigpt.convert_vision(eva, ck, path, 448, name="bench-eva-vit-g-448")
+
+
+def full_siglip(path, text_width=640):
+    if os.path.exists(path):
+        return
+    r = np.random.default_rng(3)
+    d, ff, layers, patch, side = 1152, 4304, 27, 14, 64
+    v = "vision_tower.vision_model."
+    sd = {v + "embeddings.patch_embedding.weight": r.standard_normal((d, 3, patch, patch), np.float32) * 0.02,
+          v + "embeddings.patch_embedding.bias": 0.02 * r.standard_normal(d, np.float32),
+          v + "embeddings.position_embedding.weight": r.standard_normal((side * side, d), np.float32) * 0.1,
+          v + "post_layernorm.weight": np.ones(d, np.float32), v + "post_layernorm.bias": np.zeros(d, np.float32),
+          "multi_modal_projector.mm_soft_emb_norm.weight": np.zeros(d, np.float32),
+          "multi_modal_projector.mm_input_projection_weight": r.standard_normal((d, text_width), np.float32) / np.sqrt(d)}
+    for i in range(layers):
+        s = f"{v}encoder.layers.{i}."
+        for name, shape in [("self_attn.q_proj", (d, d)), ("self_attn.k_proj", (d, d)), ("self_attn.v_proj", (d, d)),
+                            ("self_attn.out_proj", (d, d)), ("mlp.fc1", (ff, d)), ("mlp.fc2", (d, ff))]:
+            sd[s + name + ".weight"] = r.standard_normal(shape, np.float32) / np.sqrt(shape[1])
+            sd[s + name + ".bias"] = np.zeros(shape[0], np.float32)
+        for ln in ["layer_norm1", "layer_norm2"]:
+            sd[s + ln + ".weight"], sd[s + ln + ".bias"] = np.ones(d, np.float32), np.zeros(d, np.float32)
+    convert_gemma3.convert_vision(sd, path, heads=16, name="bench-siglip-896")
 
 
 def glimpse(mmproj, image, threads):
@@ -145,7 +171,12 @@ def main():
     print("| --- | ---: | ---: | ---: | ---: |")
     print(f"| CLIP ViT-L/14-336 + MLP (F16) | 577 -> {tokens} | {l:.0f} | {g:.0f} | {g / l:.2f}x |", flush=True)
     e = glimpse(eva, a.image, a.threads)
-    print(f"| EVA ViT-g/14-448 + concat-4 (F16) | 1025 -> 256 | - | {e:.0f} | - |")
+    print(f"| EVA ViT-g/14-448 + concat-4 (F16) | 1025 -> 256 | - | {e:.0f} | - |", flush=True)
+    siglip = os.path.join(MODELS, "bench-siglip-896-mmproj.gguf")
+    full_siglip(siglip)
+    g = glimpse(siglip, a.image, a.threads)
+    l, tokens = llamacpp(siglip, os.path.join(MODELS, "gemma-3-270m-f16.gguf"), a.image, a.threads)
+    print(f"| SigLIP-so400m/14-896 + Gemma 3 pooling (F16) | 4096 -> {tokens} | {l:.0f} | {g:.0f} | {g / l:.2f}x |")
 
 
 if __name__ == "__main__":

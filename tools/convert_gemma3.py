@@ -16,6 +16,7 @@ import sys
 import numpy as np
 import gguf
 
+from gguf_vocab import copy_tokenizer
 from mmproj import write_mmproj
 
 
@@ -64,7 +65,6 @@ def convert_llm(sd, vocab_path, out_path, *, heads, kv_heads, head_dim, context=
     d = m["embed_tokens.weight"].shape[1]
     layers = 1 + max(int(k.split(".")[1]) for k in m if k.startswith("layers."))
     ff = m["layers.0.mlp.gate_proj.weight"].shape[0]
-    vocab = gguf.GGUFReader(vocab_path)
     w = gguf.GGUFWriter(out_path, "gemma3")
     w.add_name(name)
     w.add_context_length(context)
@@ -78,13 +78,7 @@ def convert_llm(sd, vocab_path, out_path, *, heads, kv_heads, head_dim, context=
     w.add_layer_norm_rms_eps(eps)
     w.add_rope_freq_base(rope_base)
     w.add_sliding_window(sliding_window)
-    for key, field in vocab.fields.items():
-        if key.startswith("tokenizer."):
-            vt = gguf.GGUFValueType(field.types[0])
-            if vt == gguf.GGUFValueType.ARRAY:
-                w.add_key_value(key, field.contents(), vt, sub_type=gguf.GGUFValueType(field.types[1]))
-            else:
-                w.add_key_value(key, field.contents(), vt)
+    copy_tokenizer(w, vocab_path)
 
     def f16(a):
         return np.ascontiguousarray(a, dtype=np.float32).astype(np.float16)

@@ -18,6 +18,7 @@ import re
 import numpy as np
 import gguf
 
+from gguf_vocab import copy_tokenizer
 from mmproj import bicubic_resize_grid, write_mmproj
 
 LORA_SCALE = 16 / 64
@@ -101,14 +102,7 @@ def convert_llm(llama, ckpt, vocab_path, out_path, *, heads, kv_heads=None, eps=
     w.add_layer_norm_rms_eps(eps)
     w.add_rope_dimension_count(width // heads)
     w.add_rope_freq_base(rope_base)
-    vocab = gguf.GGUFReader(vocab_path)
-    for key, field in vocab.fields.items():
-        if key.startswith("tokenizer.") and key != "tokenizer.chat_template":
-            vt = gguf.GGUFValueType(field.types[0])
-            if vt == gguf.GGUFValueType.ARRAY:
-                w.add_key_value(key, field.contents(), vt, sub_type=gguf.GGUFValueType(field.types[1]))
-            else:
-                w.add_key_value(key, field.contents(), vt)
+    copy_tokenizer(w, vocab_path, skip=("tokenizer.chat_template",))
     w.add_chat_template(TEMPLATE)
 
     def put(name, array, keep_f32=False):

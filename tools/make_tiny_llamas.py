@@ -18,6 +18,7 @@ from gguf import GGMLQuantizationType as T
 from gguf.quants import quantize
 
 import kquants
+from gguf_vocab import copy_tokenizer
 
 TYPES = ["F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"]
 Shape = namedtuple("Shape", "embd layers heads kv ff ctx")
@@ -74,7 +75,6 @@ def encode(data, type_name):
 
 
 def write(folder, vocab_path, type_name, shape=TINY, stem="tiny-llama", arch="llama"):
-    vocab = gguf.GGUFReader(vocab_path)
     path = os.path.join(folder, f"{stem}-{type_name.lower()}.gguf")
     w = gguf.GGUFWriter(path + ".tmp", arch)
     w.add_name(f"{stem.replace('-', ' ')} {type_name}")
@@ -90,14 +90,7 @@ def write(folder, vocab_path, type_name, shape=TINY, stem="tiny-llama", arch="ll
     else:
         w.add_layer_norm_rms_eps(1e-5)
         w.add_rope_dimension_count(shape.embd // shape.heads)
-    for name, field in vocab.fields.items():
-        if name.startswith("tokenizer."):
-            vt = gguf.GGUFValueType(field.types[0])
-            if vt == gguf.GGUFValueType.ARRAY:
-                w.add_key_value(name, field.contents(), vt, sub_type=gguf.GGUFValueType(field.types[1]))
-            else:
-                w.add_key_value(name, field.contents(), vt)
-    n_vocab = len(vocab.fields["tokenizer.ggml.tokens"].data)
+    n_vocab = copy_tokenizer(w, vocab_path)
     for name, data in weights(n_vocab, shape, arch).items():
         if data.ndim == 1:
             w.add_tensor(name, data)
