@@ -1,3 +1,5 @@
+import GGUF
+
 /// The `{arch}.*` keys every LLaMA-family decoder has (formats.md §2.1); architectures decode this plus
 /// their own keys from the same prefix.
 struct DecoderHyperparameters: Decodable {
@@ -22,6 +24,17 @@ struct DecoderHyperparameters: Decodable {
 
     var headDim: Int { keyLength ?? embeddingLength / headCount }
     var kvHeads: Int { headCountKV ?? headCount }
+
+    /// Refuses what no LLaMA-family decoder can run: query heads that do not share the key/value heads evenly,
+    /// and rope scaling other than none or linear (YaRN, LongRoPE) rather than run it differently from llama.cpp.
+    func check(_ file: GGUFFile, ropeScaling: String?) throws {
+        guard kvHeads > 0, headCount % kvHeads == 0 else {
+            throw ModelError("\(file.path): \(headCount) attention heads cannot share \(kvHeads) key/value heads")
+        }
+        if let type = ropeScaling, !["none", "linear"].contains(type) {
+            throw ModelError("\(file.path): rope scaling '\(type)' is not supported (none and linear are)")
+        }
+    }
 
     var shape: DecoderShape {
         DecoderShape(embedding: embeddingLength, layers: blockCount, heads: headCount, kvHeads: kvHeads,

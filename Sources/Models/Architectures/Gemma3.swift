@@ -29,6 +29,7 @@ public enum Gemma3Architecture: Architecture {
     public static func blueprint(file: GGUFFile) throws -> DecoderBlueprint {
         let hp = try file.decode(DecoderHyperparameters.self, prefix: "\(name).")
         let extras = try file.decode(Extras.self, prefix: "\(name).")
+        try hp.check(file, ropeScaling: nil)
         let headDim = hp.headDim
         let factor = hp.ropeScalingFactor ?? 1
         let global = Rope(dimensions: headDim, base: hp.ropeFreqBase ?? 1_000_000, scale: factor > 0 ? 1 / factor : 1,

@@ -24,13 +24,8 @@ public enum LlamaArchitecture: Architecture {
     public static func blueprint(file: GGUFFile) throws -> DecoderBlueprint {
         let hp = try file.decode(DecoderHyperparameters.self, prefix: "\(name).")
         let extras = try file.decode(Extras.self, prefix: "\(name).")
-        guard hp.headCount % hp.kvHeads == 0 else {
-            throw ModelError("\(file.path): \(hp.headCount) attention heads cannot share \(hp.kvHeads) key/value heads")
-        }
+        try hp.check(file, ropeScaling: extras.ropeScalingType)
         let ropeDims = extras.ropeDimensions ?? hp.headDim
-        if let type = extras.ropeScalingType, !["none", "linear"].contains(type) {
-            throw ModelError("\(file.path): rope scaling '\(type)' is not supported (none and linear are)")
-        }
         let factor = hp.ropeScalingFactor ?? extras.ropeScaleLinear ?? 1
         let loader = TensorLoader(file: file)
         let factors = try loader.optionalFloats("rope_freqs.weight", ropeDims / 2)

@@ -23,14 +23,9 @@ public enum Qwen2Architecture: Architecture {
     public static func blueprint(file: GGUFFile) throws -> DecoderBlueprint {
         let hp = try file.decode(DecoderHyperparameters.self, prefix: "\(name).")
         let extras = try file.decode(Extras.self, prefix: "\(name).")
-        guard hp.headCount % hp.kvHeads == 0 else {
-            throw ModelError("\(file.path): \(hp.headCount) attention heads cannot share \(hp.kvHeads) key/value heads")
-        }
-        // Qwen2.5's long-context variants use YaRN; without it their first 32k positions still run as trained,
-        // but a file that asks for it is refused rather than run differently from llama.cpp.
-        if let type = extras.ropeScalingType, !["none", "linear"].contains(type) {
-            throw ModelError("\(file.path): rope scaling '\(type)' is not supported (none and linear are)")
-        }
+        // Qwen2.5's long-context variants ask for YaRN, which is refused (their first 32k positions would run as
+        // trained without it, but differently from llama.cpp past them).
+        try hp.check(file, ropeScaling: extras.ropeScalingType)
         let factor = hp.ropeScalingFactor ?? 1
         let rope = Rope(dimensions: hp.headDim, base: hp.ropeFreqBase ?? 10000, scale: factor > 0 ? 1 / factor : 1,
                         pairing: .halves)
