@@ -33,6 +33,19 @@ def f16(a):
     return a.astype(np.float16).astype(np.float32) if a.ndim >= 2 else a.astype(np.float32)
 
 
+def encoder_layers(sd, prefix, r, d, ff, layers):
+    """CLIP's and SigLIP's encoder blocks in Hugging Face's names (both store them alike), drawn from `r`."""
+    for i in range(layers):
+        s = f"{prefix}encoder.layers.{i}."
+        for name, shape in [("self_attn.q_proj", (d, d)), ("self_attn.k_proj", (d, d)), ("self_attn.v_proj", (d, d)),
+                            ("self_attn.out_proj", (d, d)), ("mlp.fc1", (ff, d)), ("mlp.fc2", (d, ff))]:
+            sd[s + name + ".weight"] = r.standard_normal(shape) / np.sqrt(shape[1])
+            sd[s + name + ".bias"] = 0.02 * r.standard_normal(shape[0])
+        for ln in ["layer_norm1", "layer_norm2"]:
+            sd[s + ln + ".weight"] = 1 + 0.1 * r.standard_normal(d)
+            sd[s + ln + ".bias"] = 0.1 * r.standard_normal(d)
+
+
 def llava_state_dict():
     r = _rng(336)
     d, ff, layers, patch, side = 1024, 4096, 3, 14, 24
@@ -43,15 +56,7 @@ def llava_state_dict():
     sd[p + "embeddings.position_embedding.weight"] = r.standard_normal((side * side + 1, d)) * 0.1
     sd[p + "pre_layrnorm.weight"] = 1 + 0.1 * r.standard_normal(d)
     sd[p + "pre_layrnorm.bias"] = 0.1 * r.standard_normal(d)
-    for i in range(layers):
-        s = f"{p}encoder.layers.{i}."
-        for name, shape in [("self_attn.q_proj", (d, d)), ("self_attn.k_proj", (d, d)), ("self_attn.v_proj", (d, d)),
-                            ("self_attn.out_proj", (d, d)), ("mlp.fc1", (ff, d)), ("mlp.fc2", (d, ff))]:
-            sd[s + name + ".weight"] = r.standard_normal(shape) / np.sqrt(shape[1])
-            sd[s + name + ".bias"] = 0.02 * r.standard_normal(shape[0])
-        for ln in ["layer_norm1", "layer_norm2"]:
-            sd[s + ln + ".weight"] = 1 + 0.1 * r.standard_normal(d)
-            sd[s + ln + ".bias"] = 0.1 * r.standard_normal(d)
+    encoder_layers(sd, p, r, d, ff, layers)
     sd[p + "post_layernorm.weight"] = np.ones(d)
     sd[p + "post_layernorm.bias"] = np.zeros(d)
     sd["multi_modal_projector.linear_1.weight"] = r.standard_normal((LLM_WIDTH, d)) / np.sqrt(d)
@@ -125,14 +130,7 @@ def gemma3_state_dict():
           v + "embeddings.patch_embedding.bias": 0.02 * r.standard_normal(d),
           v + "embeddings.position_embedding.weight": r.standard_normal((side * side, d)) * 0.1,
           v + "post_layernorm.weight": 1 + 0.1 * r.standard_normal(d), v + "post_layernorm.bias": 0.1 * r.standard_normal(d)}
-    for i in range(g["vision_layers"]):
-        s = f"{v}encoder.layers.{i}."
-        for name, shape in [("self_attn.q_proj", (d, d)), ("self_attn.k_proj", (d, d)), ("self_attn.v_proj", (d, d)),
-                            ("self_attn.out_proj", (d, d)), ("mlp.fc1", (ff, d)), ("mlp.fc2", (d, ff))]:
-            sd[s + name + ".weight"] = r.standard_normal(shape) / np.sqrt(shape[1])
-            sd[s + name + ".bias"] = 0.02 * r.standard_normal(shape[0])
-        for ln in ["layer_norm1", "layer_norm2"]:
-            sd[s + ln + ".weight"], sd[s + ln + ".bias"] = 1 + 0.1 * r.standard_normal(d), 0.1 * r.standard_normal(d)
+    encoder_layers(sd, v, r, d, ff, g["vision_layers"])
     w, hd = g["width"], g["head_dim"]
     sd["multi_modal_projector.mm_soft_emb_norm.weight"] = 0.1 * r.standard_normal(d)
     sd["multi_modal_projector.mm_input_projection_weight"] = r.standard_normal((d, w)) / np.sqrt(d)
