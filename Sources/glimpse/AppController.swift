@@ -11,7 +11,8 @@ import Vision
 /// here (engine, image decoding, chafa), and the state is rendered into the terminal whenever it changed.
 @MainActor
 final class AppController {
-    private var state: AppState
+    // Members without `private` are shared with AppController+Conversations.swift.
+    var state: AppState
     private let backend: TerminalBackend
     /// One engine per pane id. The cores are split evenly between panes so two answers streaming at once
     /// share them fairly; when a pane opens or closes the others get their new share after the answer they
@@ -19,21 +20,21 @@ final class AppController {
     private var engines: [Int: Engine] = [:]
     private var enginePanes = 1
     private let cores = ProcessInfo.processInfo.activeProcessorCount
-    private var images: [String: RGBImage] = [:]
-    private var dirty = true
+    var images: [String: RGBImage] = [:]
+    var dirty = true
     private var generationTasks: [Int: Task<Void, Never>] = [:]
     private let themeFolders: [String]
     /// Where conversations and the input history are kept; nil with `save_conversations = false`.
-    private let store: ConversationStore?
-    private let inputHistory: InputHistory?
-    private var saved: (id: String, conversation: SavedConversation)? = nil
-    private var historySaved = 0
-    private var savingFailed = false
-    private var lastSave = Date.distantPast
-    private let initialModel: Int?
+    let store: ConversationStore?
+    let inputHistory: InputHistory?
+    var saved: (id: String, conversation: SavedConversation)? = nil
+    var historySaved = 0
+    var savingFailed = false
+    var lastSave = Date.distantPast
+    let initialModel: Int?
     /// While `--resume` reads its conversation, effects wait here (the image named with it).
-    private var resumePending = false
-    private var afterResume: [Effect] = []
+    var resumePending = false
+    var afterResume: [Effect] = []
 
     init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String], mouse: Bool = true,
          keyMap: KeyMap = KeyMap(), notices: [String] = [], comparing: [Int] = [], saving: Bool = true,
@@ -87,7 +88,7 @@ final class AppController {
     /// Restores the terminal on a fatal error.
     func abort() { backend.shutdown() }
 
-    private func apply(_ events: AppEvent...) {
+    func apply(_ events: AppEvent...) {
         for event in events {
             let effects = state.update(event)
             dirty = true
@@ -112,7 +113,7 @@ final class AppController {
         for engine in engines.values { Task { await engine.setThreads(share) } }
     }
 
-    private func perform(_ effects: [Effect]) {
+    func perform(_ effects: [Effect]) {
         rebalance()
         for effect in effects {
             switch effect {
@@ -230,112 +231,6 @@ final class AppController {
                 case .failed(let message): apply(.failed(generation: id, message: message))
                 }
             }
-        }
-    }
-
-    // MARK: Keeping conversations
-
-    /// Saves the conversation when it changed: at once between answers, every couple of seconds while one
-    /// streams (a closed terminal loses at most that much), and at quit.
-    private func keepConversation(evenWhileAnswering: Bool = false) {
-        if !evenWhileAnswering, state.panes.contains(where: \.isGenerating), Date().timeIntervalSince(lastSave) < 2 { return }
-        guard let conversation = state.savedConversation else { return }
-        if let saved, saved.id == state.conversationID, saved.conversation == conversation { return }
-        if let id = save(conversation, id: state.conversationID), state.conversationID == nil {
-            _ = state.update(.conversationNamed(id))
-        }
-    }
-
-    /// Writes the conversation (a new file when `id` is nil) and returns its id. A failure is said once; the app
-    /// goes on without saving.
-    @discardableResult
-    private func save(_ conversation: SavedConversation, id: String?) -> String? {
-        guard let store, !savingFailed else { return nil }
-        let id = id ?? store.newID()
-        do {
-            try store.save(conversation, id: id)
-            saved = (id, conversation)
-            lastSave = Date()
-            return id
-        } catch {
-            savingFailed = true
-            _ = state.update(.error("Conversations cannot be saved (\(error)); this one is kept only until you quit."))
-            dirty = true
-            return nil
-        }
-    }
-
-    private func keepInputHistory() {
-        guard let inputHistory, state.input.history.count > historySaved else { return }
-        for entry in state.input.history[historySaved...] { try? inputHistory.append(entry) }
-        historySaved = state.input.history.count
-    }
-
-    private func listConversations() {
-        guard let store else { return apply(.error("Saving conversations is off (save_conversations = false in config.toml).")) }
-        let (list, problems) = store.list(excluding: state.conversationID)
-        apply(.conversationList(list, folder: store.folder))
-        for problem in problems { apply(.error("Skipped \(problem)")) }
-    }
-
-    /// Reads the Nth most recent saved conversation (not this one) and its images off the main actor, then takes
-    /// it up. At start (`--resume`) with nothing to resume, the initial model loads instead.
-    private func resumeConversation(_ n: Int) {
-        let starting = state.panes.allSatisfy { $0.selectedModel == nil }
-        func fail(_ message: String) {
-            apply(.error(message))
-            if starting, let i = initialModel { perform(state.chooseModel(i)) }
-            finishResuming()
-        }
-        guard let store else { return fail("Saving conversations is off (save_conversations = false in config.toml).") }
-        let (list, _) = store.list(excluding: state.conversationID)
-        guard list.indices.contains(n - 1) else {
-            return fail(list.isEmpty ? "No saved conversations in \(store.folder)."
-                        : "There are \(list.count) saved conversations: /conversations lists them.")
-        }
-        let id = list[n - 1].id
-        Task {
-            let loaded = await Task.detached { () -> Result<(SavedConversation, [(String, RGBImage)], [String]), Error> in
-                Result {
-                    var saved = try store.load(id: id)
-                    var decoded: [(String, RGBImage)] = [], missing: [String] = []
-                    for path in saved.images {
-                        if let image = try? ImageDecoder.load(path: path) { decoded.append((path, image)) } else { missing.append(path) }
-                    }
-                    // A model file that is gone is looked up by name instead.
-                    for k in saved.panes.indices where saved.panes[k].path.map({ !FileManager.default.fileExists(atPath: $0) }) ?? false {
-                        saved.panes[k].path = nil
-                    }
-                    return (saved, decoded, missing)
-                }
-            }.value
-            switch loaded {
-            case .success(let (conversation, decoded, missing)):
-                for (path, image) in decoded { images[path] = image }
-                let entries = decoded.map { path, image in
-                    ImageEntry(name: (path as NSString).lastPathComponent, path: path, width: image.width, height: image.height)
-                }
-                apply(.resumed(conversation, id: id, images: entries, missing: missing))
-                finishResuming()
-            case .failure(let error):
-                fail("\(error)")
-            }
-        }
-    }
-
-    private func finishResuming() {
-        resumePending = false
-        let held = afterResume
-        afterResume = []
-        perform(held)
-    }
-
-    private func exportTranscript(_ text: String, to path: String) {
-        do {
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-            apply(.notice("Saved the conversation to \(path)."))
-        } catch {
-            apply(.error("Cannot write \(path): \((error as NSError).localizedDescription)"))
         }
     }
 
