@@ -112,6 +112,8 @@ public enum Overlay: Sendable, Equatable {
     case help(page: Int)
     case modelPicker(Int)
     case taskPicker(Int)
+    /// The saved conversations (`savedConversations`), to take one up.
+    case conversationPicker(Int)
 }
 
 public enum ModelStatus: Sendable, Equatable {
@@ -165,6 +167,8 @@ public struct AppState: Sendable, Equatable {
     public var dragStart: PreviewPoint? = nil
     /// The saved conversation this one is kept in (the app names it when it first saves); nil after /clear.
     public var conversationID: String? = nil
+    /// What `/conversations` last listed, most recent first.
+    public var savedConversations: [ConversationSummary] = []
 
     public init(width: Int, height: Int, theme: Theme = .dark, models: [ModelEntry] = []) {
         self.width = width

@@ -7,7 +7,7 @@ extension AppState {
         ("/task NAME", "chat, vqa, caption, grounding, refer, detection, identify"),
         ("/model NAME", "switch model (or F2 for the list)"),
         ("/clear", "start a new conversation (this one stays saved)"),
-        ("/resume [N]", "take up saved conversation N, or the latest (/conversations lists)"),
+        ("/resume [N]", "take up saved conversation N, or the latest (/conversations picks)"),
         ("/save FILE", "write the conversation as Markdown"),
         ("/split [MODEL]", "compare: a new pane with MODEL (F6 focus, F7 zoom, F4 to all / focused)"),
         ("/close", "close the focused pane"),

@@ -126,20 +126,21 @@ extension AppState {
         return models.count - 1
     }
 
-    /// `/conversations`: the saved conversations, most recent first, numbered for `/resume N`.
+    /// `/conversations`: the saved conversations, most recent first, in a picker (numbered as `/resume N` counts).
     mutating func listConversations(_ list: [ConversationSummary], folder: String) {
+        savedConversations = list
         guard !list.isEmpty else { return note("No saved conversations in \(folder).") }
-        let format = DateFormatter()
-        format.dateFormat = "yyyy-MM-dd HH:mm"
-        var lines = ["Saved conversations (/resume N):"]
-        for (i, c) in list.prefix(Self.conversationsListed).enumerated() {
-            let question = c.firstQuestion.count > 60 ? String(c.firstQuestion.prefix(59)) + "…" : c.firstQuestion
-            let questions = "\(c.questions) question\(c.questions == 1 ? "" : "s")"
-            lines.append("\(i + 1)  \(format.string(from: c.updated))  \(c.models.joined(separator: ", ")), \(questions): \(question)")
-        }
-        if list.count > Self.conversationsListed { lines.append("... and \(list.count - Self.conversationsListed) older, in \(folder)") }
-        note(lines.joined(separator: "\n"))
+        overlay = .conversationPicker(0)
     }
 
-    static let conversationsListed = 12
+    /// The picker's lines: "1  2026-11-23 13:15  shapes, 3 questions: [grounding] describe this image in detail".
+    public var conversationLines: [String] {
+        let format = DateFormatter()
+        format.dateFormat = "yyyy-MM-dd HH:mm"
+        return savedConversations.enumerated().map { i, c in
+            let question = c.firstQuestion.count > 60 ? String(c.firstQuestion.prefix(59)) + "…" : c.firstQuestion
+            let questions = "\(c.questions) question\(c.questions == 1 ? "" : "s")"
+            return "\(i + 1)  \(format.string(from: c.updated))  \(c.models.joined(separator: ", ")), \(questions): \(question)"
+        }
+    }
 }

@@ -168,6 +168,10 @@ extension AppState {
             return []
         case .modelPicker(let i):
             return pick(key, index: i, count: models.count, make: { .modelPicker($0) }) { s, i in s.chooseModel(i) }
+        case .conversationPicker(let i):
+            return pick(key, index: i, count: savedConversations.count, make: { .conversationPicker($0) }) { _, i in
+                [.resumeConversation(i + 1)]
+            }
         case .taskPicker(let i):
             return pick(key, index: i, count: TaskMode.allCases.count, make: { .taskPicker($0) }) { s, i in
                 s.setTask(TaskMode.allCases[i])

@@ -173,7 +173,7 @@ final class SavedConversationTests: XCTestCase {
         XCTAssertEqual(empty.messages.last?.text, "nothing to save yet: ask something first")
     }
 
-    func testTheListNumbersConversationsForResume() {
+    func testConversationsArePickedFromAList() {
         var s = AppState(width: 100, height: 30, models: models)
         let list = (1 ... 14).map { i in
             ConversationSummary(id: "c\(i)", updated: Date(timeIntervalSince1970: Double(1000 - i)), models: ["shapes", "other"],
@@ -181,15 +181,23 @@ final class SavedConversationTests: XCTestCase {
                                 questions: i)
         }
         _ = s.send(.conversationList(list, folder: "/data/conversations"))
-        let lines = s.messages.last!.text.split(separator: "\n").map(String.init)
-        XCTAssertEqual(lines.first, "Saved conversations (/resume N):")
-        XCTAssertTrue(lines[1].hasPrefix("1  ") && lines[1].contains("shapes, other, 1 question: long question") && lines[1].hasSuffix("…"))
-        XCTAssertTrue(lines[2].hasPrefix("2  ") && lines[2].hasSuffix("2 questions: [vqa] question 2"))
-        XCTAssertEqual(lines.count, 1 + 12 + 1)
-        XCTAssertEqual(lines.last, "... and 2 older, in /data/conversations")
+        XCTAssertEqual(s.overlay, .conversationPicker(0))
+        let lines = s.conversationLines
+        XCTAssertEqual(lines.count, 14)
+        XCTAssertTrue(lines[0].hasPrefix("1  ") && lines[0].contains("shapes, other, 1 question: long question") && lines[0].hasSuffix("…"))
+        XCTAssertTrue(lines[1].hasPrefix("2  ") && lines[1].hasSuffix("2 questions: [vqa] question 2"))
+        XCTAssertTrue(s.render().text.contains("Saved conversations (Enter to resume"))
+
+        // Down past the panel's height scrolls; Enter takes up the one chosen, as /resume N would.
+        for _ in 0 ..< 13 { _ = s.send(.key(.down)) }
+        XCTAssertTrue(s.render().text.contains("[vqa] question 14"), "the selection stays in view")
+        _ = s.send(.key(.up))
+        XCTAssertEqual(s.send(.key(.enter)), [.resumeConversation(13)])
+        XCTAssertEqual(s.overlay, Overlay.none)
 
         _ = s.send(.conversationList([], folder: "/data/conversations"))
         XCTAssertEqual(s.messages.last?.text, "No saved conversations in /data/conversations.")
+        XCTAssertEqual(s.overlay, Overlay.none)
     }
 
     func testHistoryFromEarlierRunsComesFirst() {
