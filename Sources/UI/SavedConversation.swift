@@ -1,8 +1,8 @@
 import Foundation
 import Tasks
 
-/// A conversation as it is kept on disk, so quitting (or a crash, or a closed terminal) loses nothing and
-/// `/resume` can take it up again: the images, and each pane's model, task, settings and turns. Notices and
+/// A conversation as it is kept on disk, so that quitting loses nothing (a crash or a closed terminal, at most the
+/// last moments of an answer) and `/resume` can take it up again: the images, and each pane's model, task, settings and turns. Notices and
 /// errors are not kept: they describe that session, not the conversation. The app writes one JSON file per
 /// conversation; this type knows nothing of files.
 public struct SavedConversation: Codable, Sendable, Equatable {
