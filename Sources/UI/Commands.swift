@@ -6,7 +6,7 @@ extension AppState {
         ("/image PATH", "attach a JPEG or PNG image"),
         ("/task NAME", "chat, vqa, caption, grounding, refer, detection, identify"),
         ("/model NAME", "switch model (or F2 for the list)"),
-        ("/clear", "start a new conversation (this one stays saved)"),
+        ("/clear", "start a new conversation"),
         ("/resume [N]", "take up saved conversation N, or the latest (/conversations picks)"),
         ("/save FILE", "write the conversation as Markdown"),
         ("/split [MODEL]", "compare: a new pane with MODEL (F6 focus, F7 zoom, F4 to all / focused)"),
