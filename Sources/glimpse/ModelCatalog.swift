@@ -3,8 +3,8 @@ import GGUF
 import UI
 
 /// Where models come from: the built-in `shapes` model shipped in the checkout's `models/`, the named models of
-/// config.toml, the models folder (each `X.gguf` paired with `X-mmproj.gguf` when present), and names or paths
-/// given by the user.
+/// config.toml, the models folder (each language model paired with its vision projector, `ProjectorPairing`), and
+/// names or paths given by the user.
 struct ModelCatalog {
     static let builtInName = "shapes"
     let config: Configuration
@@ -44,9 +44,18 @@ struct ModelCatalog {
         ModelEntry(name: name, path: path, mmproj: mmproj(for: path))
     }
 
+    /// The vision projector beside a language model, by `ProjectorPairing`'s rules.
     static func mmproj(for path: String) -> String? {
-        let candidate = (path as NSString).deletingPathExtension + "-mmproj.gguf"
-        return FileManager.default.fileExists(atPath: candidate) ? candidate : nil
+        let folder = (path as NSString).deletingLastPathComponent
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.isEmpty ? "." : folder)) ?? []
+        let name = (path as NSString).lastPathComponent
+        return ProjectorPairing.projector(for: name, among: files) { isProjector((folder as NSString).appendingPathComponent($0)) }
+            .map { (folder as NSString).appendingPathComponent($0) }
+    }
+
+    /// Whether a file is an mmproj (a GGUF of architecture `clip`).
+    static func isProjector(_ path: String) -> Bool {
+        (try? GGUFFile(path: path))?["general.architecture"]?.string == "clip"
     }
 
     /// The model named on the command line, else config.toml's default_model, else $GLIMPSE_MODEL, else `shapes`.
@@ -90,7 +99,7 @@ struct ModelCatalog {
     /// The models folder's `.gguf` files: those offered, and the others with the reason they are not.
     func folderFiles() -> (usable: [String], skipped: [(file: String, reason: String)]) {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-        var usable: [String] = [], skipped: [(String, String)] = []
+        var usable: [String] = [], skipped: [(String, String)] = [], projectors: [String] = []
         for file in files {
             let path = "\(folder)/\(file)"
             guard file.hasSuffix(".gguf") else {
@@ -100,17 +109,16 @@ struct ModelCatalog {
             do {
                 let f = try GGUFFile(path: path)
                 let arch = f["general.architecture"]?.string ?? "none"
-                if arch == "clip" {
-                    let owner = String(file.dropLast("-mmproj.gguf".count)) + ".gguf"
-                    if !file.hasSuffix("-mmproj.gguf") || !files.contains(owner) {
-                        skipped.append((file, "a vision projector with no language model beside it (name it MODEL-mmproj.gguf next to MODEL.gguf)"))
-                    }
-                    continue
-                }
+                if arch == "clip" { projectors.append(file); continue }
                 usable.append(file)
             } catch {
                 skipped.append((file, "\(error)"))
             }
+        }
+        let paired = Set(usable.compactMap { ProjectorPairing.projector(for: $0, among: files) { projectors.contains($0) } })
+        for file in projectors where !paired.contains(file) {
+            skipped.append((file, "a vision projector that no language model here pairs with (name it MODEL-mmproj.gguf next to "
+                                  + "MODEL.gguf, or give it as mmproj in config.toml)"))
         }
         return (usable, skipped)
     }
