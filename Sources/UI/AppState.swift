@@ -169,6 +169,8 @@ public struct AppState: Sendable, Equatable {
     public var conversationID: String? = nil
     /// What `/conversations` last listed, most recent first.
     public var savedConversations: [ConversationSummary] = []
+    /// The picker's entry that one more `d` deletes.
+    public var pendingDeletion: Int? = nil
 
     public init(width: Int, height: Int, theme: Theme = .dark, models: [ModelEntry] = []) {
         self.width = width

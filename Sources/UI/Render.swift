@@ -21,7 +21,7 @@ extension AppState {
         case .modelPicker(let i): drawPicker(&screen, title: "Model (Enter to load, Esc to close)", items: models.map(\.name), selected: i)
         case .taskPicker(let i): drawPicker(&screen, title: "Task (Enter to choose)", items: TaskMode.allCases.map(\.title), selected: i)
         case .conversationPicker(let i):
-            drawPicker(&screen, title: "Saved conversations (Enter to resume, Esc to close)", items: conversationLines, selected: i)
+            drawPicker(&screen, title: conversationPickerTitle, items: conversationLines, selected: i)
         }
         return screen
     }

@@ -133,6 +133,30 @@ extension AppState {
         overlay = .conversationPicker(0)
     }
 
+    /// Keys in the picker: Enter resumes, `d` twice deletes (the first only asks), Up/Down/Esc as in every picker.
+    mutating func pickConversation(_ key: Key, index i: Int) -> [Effect] {
+        guard key == .character("d") || key == .delete else {
+            pendingDeletion = nil
+            return pick(key, index: i, count: savedConversations.count, make: { .conversationPicker($0) }) { _, i in
+                [.resumeConversation(i + 1)]
+            }
+        }
+        guard pendingDeletion == i, savedConversations.indices.contains(i) else {
+            pendingDeletion = i
+            return []
+        }
+        pendingDeletion = nil
+        let id = savedConversations.remove(at: i).id
+        overlay = savedConversations.isEmpty ? .none : .conversationPicker(min(i, savedConversations.count - 1))
+        note("Deleted the saved conversation \(id).")
+        return [.deleteConversation(id)]
+    }
+
+    var conversationPickerTitle: String {
+        pendingDeletion.map { "Delete conversation \($0 + 1)? d again deletes it, any other key keeps it" }
+            ?? "Saved conversations (Enter resumes, d deletes, Esc closes)"
+    }
+
     /// The picker's lines: "1  2026-11-23 13:15  shapes, 3 questions: [grounding] describe this image in detail".
     public var conversationLines: [String] {
         let format = DateFormatter()

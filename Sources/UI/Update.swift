@@ -53,6 +53,8 @@ public enum Effect: Sendable, Equatable {
     case listConversations
     /// Take up the Nth most recent saved conversation other than this one (1: the latest).
     case resumeConversation(Int)
+    /// Delete the saved conversation of this id (its file).
+    case deleteConversation(String)
     /// Keep this conversation (about to be cleared) in the saved conversation of this id (nil: a new one).
     case saveConversation(SavedConversation, id: String?)
     /// Write this text (the Markdown transcript) to the file at this path.
@@ -169,9 +171,7 @@ extension AppState {
         case .modelPicker(let i):
             return pick(key, index: i, count: models.count, make: { .modelPicker($0) }) { s, i in s.chooseModel(i) }
         case .conversationPicker(let i):
-            return pick(key, index: i, count: savedConversations.count, make: { .conversationPicker($0) }) { _, i in
-                [.resumeConversation(i + 1)]
-            }
+            return pickConversation(key, index: i)
         case .taskPicker(let i):
             return pick(key, index: i, count: TaskMode.allCases.count, make: { .taskPicker($0) }) { s, i in
                 s.setTask(TaskMode.allCases[i])

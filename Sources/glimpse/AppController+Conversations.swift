@@ -101,6 +101,13 @@ extension AppController {
         perform(held)
     }
 
+    func deleteConversation(_ id: String) {
+        guard let store else { return }
+        do { try FileManager.default.removeItem(atPath: store.path(of: id)) } catch {
+            apply(.error("Cannot delete \(store.path(of: id)): \((error as NSError).localizedDescription)"))
+        }
+    }
+
     func exportTranscript(_ text: String, to path: String) {
         do {
             try text.write(toFile: path, atomically: true, encoding: .utf8)

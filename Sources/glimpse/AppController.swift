@@ -132,6 +132,7 @@ final class AppController {
             case .resumeConversation(let n): resumeConversation(n)
             case .exportTranscript(let path, let text): exportTranscript(text, to: path)
             case .saveConversation(let conversation, let id): save(conversation, id: id)
+            case .deleteConversation(let id): deleteConversation(id)
             }
         }
     }

@@ -186,7 +186,7 @@ final class SavedConversationTests: XCTestCase {
         XCTAssertEqual(lines.count, 14)
         XCTAssertTrue(lines[0].hasPrefix("1  ") && lines[0].contains("shapes, other, 1 question: long question") && lines[0].hasSuffix("…"))
         XCTAssertTrue(lines[1].hasPrefix("2  ") && lines[1].hasSuffix("2 questions: [vqa] question 2"))
-        XCTAssertTrue(s.render().text.contains("Saved conversations (Enter to resume"))
+        XCTAssertTrue(s.render().text.contains("Saved conversations (Enter resumes, d deletes"))
 
         // Down past the panel's height scrolls; Enter takes up the one chosen, as /resume N would.
         for _ in 0 ..< 13 { _ = s.send(.key(.down)) }
@@ -198,6 +198,24 @@ final class SavedConversationTests: XCTestCase {
         _ = s.send(.conversationList([], folder: "/data/conversations"))
         XCTAssertEqual(s.messages.last?.text, "No saved conversations in /data/conversations.")
         XCTAssertEqual(s.overlay, Overlay.none)
+    }
+
+    func testDeletingFromThePickerAsksFirst() {
+        var s = AppState(width: 100, height: 30, models: models)
+        let list = (1 ... 3).map { ConversationSummary(id: "c\($0)", updated: Date(), models: ["shapes"], firstQuestion: "q\($0)", questions: 1) }
+        _ = s.send(.conversationList(list, folder: "/data"), .key(.down))
+        XCTAssertEqual(s.send(.key(.character("d"))), [], "the first d only asks")
+        XCTAssertTrue(s.render().text.contains("Delete conversation 2? d again deletes it"))
+        XCTAssertEqual(s.send(.key(.down)), [], "any other key keeps it")
+        XCTAssertNil(s.pendingDeletion)
+        XCTAssertEqual(s.savedConversations.count, 3)
+        _ = s.send(.key(.up), .key(.character("d")))
+        XCTAssertEqual(s.send(.key(.character("d"))), [.deleteConversation("c2")])
+        XCTAssertEqual(s.savedConversations.map(\.id), ["c1", "c3"])
+        XCTAssertEqual(s.overlay, .conversationPicker(1), "the picker stays, on the next one")
+        XCTAssertEqual(s.send(.key(.enter)), [.resumeConversation(2)], "numbers follow the list as it is now")
+        _ = s.send(.conversationList([list[0]], folder: "/data"), .key(.delete), .key(.delete))
+        XCTAssertEqual(s.overlay, Overlay.none, "the last one gone, the picker closes")
     }
 
     func testHistoryFromEarlierRunsComesFirst() {
