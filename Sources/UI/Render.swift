@@ -184,7 +184,7 @@ extension AppState {
             ("Pick a task with Tab (Grounding, Detection, Refer draw their boxes on the image) and ask, e.g. "
                 + "\"what color is the star?\" in VQA.", theme.base),
             ("The built-in model, shapes, knows flat coloured shapes; bring other checkpoints with F2 or --model.", theme.base),
-            ("F1 or ? shows every key and command.", theme.dim),
+            ("F1 or ? shows every key and command; /conversations takes up an earlier conversation.", theme.dim),
         ]
         return text.flatMap { t, st in TextWrap.lines(t, width: width).map { [($0, st)] } + [[]] }
     }
