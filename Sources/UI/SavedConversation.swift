@@ -157,10 +157,16 @@ extension AppState {
             ?? "Saved conversations (Enter resumes, d deletes, Esc closes)"
     }
 
+    /// Made once: the picker's lines are drawn every frame it is open. (Render runs on the main thread only.)
+    nonisolated(unsafe) static let listDateFormat: DateFormatter = {
+        let f = DateFormatter()
+        f.dateFormat = "yyyy-MM-dd HH:mm"
+        return f
+    }()
+
     /// The picker's lines: "1  2026-11-23 13:15  shapes, 3 questions: [grounding] describe this image in detail".
     public var conversationLines: [String] {
-        let format = DateFormatter()
-        format.dateFormat = "yyyy-MM-dd HH:mm"
+        let format = Self.listDateFormat
         return savedConversations.enumerated().map { i, c in
             let question = c.firstQuestion.count > 60 ? String(c.firstQuestion.prefix(59)) + "…" : c.firstQuestion
             let questions = "\(c.questions) question\(c.questions == 1 ? "" : "s")"

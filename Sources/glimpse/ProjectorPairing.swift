@@ -22,17 +22,20 @@ enum ProjectorPairing {
         return nil
     }
 
-    /// The name's words, less "mmproj" and tags like f16, bf16, q8_0, Q4_K_M, IQ4_XS.
+    /// The name's words, less "mmproj" and tags like f16, bf16, q8_0, Q4_K_M, IQ4_XS. Tags are dropped whole before
+    /// `_` splits the rest, so a name's own "1" or "m" stays a word.
     static func words(_ file: String) -> [String] {
         let stem = ((file as NSString).deletingPathExtension).lowercased()
-        return stem.split(whereSeparator: { $0 == "-" || $0 == "_" || $0 == "." }).map(String.init)
-            .filter { $0 != "mmproj" && $0 != "model" && !isTag($0) }
+        return stem.split(whereSeparator: { $0 == "-" || $0 == "." }).filter { !isTag($0) }
+            .flatMap { $0.split(separator: "_") }.map(String.init)
+            .filter { $0 != "mmproj" && $0 != "model" }
     }
 
-    /// Precision and quantization names, and the pieces `_` splits them into (q4_k_m -> q4, k, m).
-    static func isTag(_ word: String) -> Bool {
-        if ["f16", "f32", "bf16", "fp16", "fp32", "k", "m", "s", "l", "xs", "xxs", "0", "1"].contains(word) { return true }
-        let body = word.drop { $0 == "i" }
-        return body.first == "q" && body.dropFirst().allSatisfy(\.isNumber) && body.count > 1
+    /// A precision (f16, bf16, fp32, ...) or a quantization (q8_0, q4_k_m, iq4_xs, ...).
+    static func isTag(_ token: Substring) -> Bool {
+        if ["f16", "f32", "bf16", "fp16", "fp32"].contains(token) { return true }
+        let parts = token.drop { $0 == "i" }.split(separator: "_", omittingEmptySubsequences: false)
+        guard let head = parts.first, head.first == "q", head.count > 1, head.dropFirst().allSatisfy(\.isNumber) else { return false }
+        return parts.dropFirst().allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber } }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 /// Vision projectors are found beside their language models under the names they are published with
-/// (ProjectorPairing): LLaVA's `NAME-mmproj-f16.gguf` beside `NAME-Q4_K_M.gguf`, ggml-org's lone
+/// (ProjectorPairing): LLaVA's `NAME-mmproj-f16.gguf` beside `NAME-Q8_0.gguf`, ggml-org's lone
 /// `mmproj-model-f16.gguf` in a model's own folder; an ambiguous one is reported, not guessed.
 extension BadInputTests {
     func testProjectorsArePairedByTheirPublishedNames() throws {
@@ -24,7 +24,7 @@ extension BadInputTests {
         // A shared folder: LLaVA's names pair; ggml-org's lone projector beside several models is reported.
         let shared = try run(#"""
             mkdir -p \#(tmp)/shared && cd \#(tmp)/shared
-            ln -sf \#(m)/test-minigptv2.gguf llava-v1.5-7b-Q4_K_M.gguf
+            ln -sf \#(m)/test-minigptv2.gguf llava-v1.5-7b-Q8_0.gguf
             ln -sf \#(m)/test-llava-mmproj.gguf llava-v1.5-7b-mmproj-f16.gguf
             ln -sf \#(m)/test-gemma3.gguf gemma-3-4b-it-Q4_K_M.gguf
             ln -sf \#(m)/test-gemma3-mmproj.gguf mmproj-model-f16.gguf
@@ -32,7 +32,7 @@ extension BadInputTests {
             """#)
         XCTAssertEqual(shared.status, 0, shared.stderr)
         let lines = shared.stdout.split(separator: "\n").map(String.init)
-        XCTAssertTrue(lines.contains { $0.contains("| llava-v1.5-7b-Q4_K_M |") && $0.contains("| llava-v1.5-7b-mmproj-f16.gguf |") },
+        XCTAssertTrue(lines.contains { $0.contains("| llava-v1.5-7b-Q8_0 |") && $0.contains("| llava-v1.5-7b-mmproj-f16.gguf |") },
                       shared.stdout)
         XCTAssertTrue(lines.contains { $0.contains("| gemma-3-4b-it-Q4_K_M |") && $0.contains("| text only |") }, shared.stdout)
         XCTAssertTrue(shared.stdout.contains("mmproj-model-f16.gguf") && shared.stdout.contains("no language model here pairs with"),
