@@ -3,14 +3,22 @@ llama.cpp's test-tokenizer-0) out of the llama-cpp-python source distribution on
 These are real vocabularies (LLaMA SPM, LLaMA-3 BPE, Qwen2, GPT-2, StarCoder, ...) for tokenizer tests.
 
 Usage: fetch_vocabs.py FOLDER
+
+The archive is fetched from PyPI's simple index (where pip looks) rather than by `pip download`: pip prepares an
+sdist's metadata before saving it, and with --no-binary :all: that meant building CMake from source first, over
+20 minutes of a fresh machine's setup on 2 cores (seen 2026-11-23).
 """
+import hashlib
 import os
-import subprocess
+import re
 import sys
 import tarfile
 import tempfile
+import urllib.request
 
 VERSION = "0.3.36"
+SHA256 = "832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1a2e"   # llama_cpp_python-0.3.36.tar.gz
+INDEX = "https://pypi.org/simple/llama-cpp-python/"
 WANTED = ["llama-spm", "llama-bpe", "qwen2", "gpt-2", "starcoder", "refact", "phi-3"]
 
 
@@ -20,15 +28,30 @@ def main() -> None:
         return
     os.makedirs(dest, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
-                        "-d", tmp, f"llama-cpp-python=={VERSION}"], check=True)
-        archive = next(os.path.join(tmp, f) for f in os.listdir(tmp) if f.endswith(".tar.gz"))
+        archive = os.path.join(tmp, f"llama_cpp_python-{VERSION}.tar.gz")
+        download_sdist(archive)
         with tarfile.open(archive) as tar:
             for member in tar.getmembers():
                 base = os.path.basename(member.name)
                 if any(base.startswith(f"ggml-vocab-{w}.gguf") for w in WANTED) and member.isfile():
                     with tar.extractfile(member) as src, open(os.path.join(dest, base), "wb") as out:
                         out.write(src.read())
+
+
+def download_sdist(path):
+    """The pinned sdist, checked against its SHA-256, to `path`."""
+    page = urllib.request.urlopen(INDEX, timeout=60).read().decode()
+    name = re.escape(f"llama_cpp_python-{VERSION}.tar.gz")
+    found = re.search(r'href="([^"#]*' + name + r')[^"]*"', page)
+    if not found:
+        sys.exit(f"fetch_vocabs: {INDEX} lists no llama_cpp_python-{VERSION}.tar.gz")
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(found.group(1), timeout=300) as src, open(path, "wb") as out:
+        while chunk := src.read(1 << 20):
+            digest.update(chunk)
+            out.write(chunk)
+    if digest.hexdigest() != SHA256:
+        sys.exit(f"fetch_vocabs: {found.group(1)} has SHA-256 {digest.hexdigest()}, expected {SHA256}")
 
 
 if __name__ == "__main__":

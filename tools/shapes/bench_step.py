@@ -18,7 +18,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import train  # noqa: E402
 from data import Conversations, scene_pool  # noqa: E402
-from model import Config, ShapesVLM  # noqa: E402
+from model import SIZES, Config, ShapesVLM  # noqa: E402
 from vocab import Tokenizer  # noqa: E402
 
 SHIPPED_CONVERSATIONS = 17000 * 128   # the shipped GPU run (docs/shapes-training.md)
@@ -41,6 +41,7 @@ def main():
     ap.add_argument("--batch", type=int, default=train.RECIPES["cpu"]["batch"])
     ap.add_argument("--steps", type=int, default=20, help="timed steps, after 3 to warm up")
     ap.add_argument("--minutes", type=float, default=train.RECIPES["cpu"]["minutes"])
+    ap.add_argument("--size", choices=sorted(SIZES), default="base")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/glimpse/shapes-data"))
     a = ap.parse_args()
@@ -52,7 +53,7 @@ def main():
     torch.manual_seed(0)
 
     tok = Tokenizer()
-    config = Config(vocab=len(tok.vocab))
+    config = Config(vocab=len(tok.vocab), **SIZES[a.size])
     images, scenes = scene_pool(64, 1, config.image_size, a.cache, workers=1)
     pool = torch.from_numpy(images)
     model, head = ShapesVLM(config), train.PatchHead(config.vit_width)

@@ -46,6 +46,15 @@ class Config:
         return asdict(self)
 
 
+# Model sizes a run can train (train.py --size). "base" is the shipped model's. "small" has half the widths and
+# about half the parameters and arithmetic a conversation: on 2 cores' fixed budget it sees twice the
+# conversations, which is what the CPU recipe lacked (docs/shapes-training.md).
+SIZES = {
+    "base": {},
+    "small": {"vit_width": 128, "vit_heads": 2, "vit_ff": 512, "llm_width": 192, "llm_heads": 3, "llm_ff": 512},
+}
+
+
 def attention(q, k, v, causal):
     """[B, H, T, d] -> [B, H, T, d]."""
     if hasattr(F, "scaled_dot_product_attention"):

@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import POOL_SEED, Conversations, scene_pool  # noqa: E402
-from model import Config, ShapesVLM, normalize  # noqa: E402
+from model import SIZES, Config, ShapesVLM, normalize  # noqa: E402
 from world import COLOURS, SHAPES  # noqa: E402
 from vocab import Tokenizer  # noqa: E402
 
@@ -251,6 +251,7 @@ def main():
     ap.add_argument("--batch", type=int)
     ap.add_argument("--lr", type=float)
     ap.add_argument("--steps", type=int, default=1_000_000, help="a cap; the minutes are what end a run")
+    ap.add_argument("--size", choices=sorted(SIZES), default="base", help="the model's widths (model.SIZES)")
     ap.add_argument("--seed", type=int, default=POOL_SEED)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--workers", type=int, default=min(os.cpu_count(), 16), help="processes rendering the pool")
@@ -271,7 +272,7 @@ def main():
 
     tok = Tokenizer()
     conv = Conversations(tok)
-    config = Config(vocab=len(tok.vocab))
+    config = Config(vocab=len(tok.vocab), **SIZES[a.size])
     t0 = time.time()
     images, scenes = scene_pool(a.pool, a.seed, config.image_size, a.cache, workers=1 if a.smoke else a.workers)
     print(f"pool: {len(scenes)} scenes in {time.time() - t0:.0f} s", flush=True)
