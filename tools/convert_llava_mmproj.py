@@ -15,7 +15,8 @@ import numpy as np
 from mmproj import write_mmproj
 
 
-def convert(sd, out_path, *, image_size=336, patch_size=14, heads=16, eps=1e-5, select_layer=-2, name="llava-1.5"):
+def convert(sd, out_path, *, image_size=336, patch_size=14, heads=16, eps=1e-5, select_layer=-2, name="llava-1.5",
+            extra=None, extra_tensors=None):
     sd = {re.sub(r"^(model\.)?(vision_tower\.)+", "", k): np.asarray(v, dtype=np.float32) for k, v in sd.items()}
     pre = "vision_model."
     n_layers = 1 + max(int(m.group(1)) for k in sd for m in [re.match(pre + r"encoder\.layers\.(\d+)\.", k)] if m)
@@ -42,9 +43,11 @@ def convert(sd, out_path, *, image_size=336, patch_size=14, heads=16, eps=1e-5, 
     second = next(v for k, v in proj.items() if re.search(r"(linear_2|mm_projector\.2)\.weight$", k))
     second_b = next(v for k, v in proj.items() if re.search(r"(linear_2|mm_projector\.2)\.bias$", k))
     t.update({"mm.0.weight": first, "mm.0.bias": first_b, "mm.2.weight": second, "mm.2.bias": second_b})
+    t.update(extra_tensors or {})
     ff = t["v.blk.0.ffn_up.weight"].shape[0]
     write_mmproj(out_path, t, projector="mlp", image_size=image_size, patch_size=patch_size, width=width, ff=ff,
-                 blocks=keep, heads=heads, eps=eps, projection_dim=second.shape[0], activation="quick_gelu", name=name)
+                 blocks=keep, heads=heads, eps=eps, projection_dim=second.shape[0], activation="quick_gelu", name=name,
+                 extra=extra)
 
 
 def main():

@@ -155,6 +155,16 @@ def main():
     if not os.path.exists(out("test-llava-mmproj.gguf")):
         convert_llava_mmproj.convert(llava_state_dict(), out("test-llava-mmproj.gguf.tmp"), name="test-llava")
         os.replace(out("test-llava-mmproj.gguf.tmp"), out("test-llava-mmproj.gguf"))
+    if not os.path.exists(out("test-llava16-mmproj.gguf")):
+        # LLaVA-1.6's projector as its converter writes it: the same tensors plus the anyres keys and the row
+        # separator, which Glimpse does not use (it says so when the model loads).
+        sd = llava_state_dict()
+        newline = _rng(16).standard_normal(next(v for k, v in sd.items() if k.endswith("linear_2.bias")).shape[0])
+        convert_llava_mmproj.convert(sd, out("test-llava16-mmproj.gguf.tmp"), name="test-llava16",
+                                     extra={"clip.vision.image_grid_pinpoints": [336, 672, 672, 336, 672, 672, 1008, 336, 336, 1008],
+                                            "clip.vision.mm_patch_merge_type": "spatial_unpad"},
+                                     extra_tensors={"model.image_newline": newline})
+        os.replace(out("test-llava16-mmproj.gguf.tmp"), out("test-llava16-mmproj.gguf"))
     if not os.path.exists(out("test-minigptv2.gguf")):
         ck = minigpt_checkpoint()
         convert_minigpt.convert_vision(eva_state_dict(), ck, out("test-minigptv2-mmproj.gguf"), 448, name="test-minigptv2")

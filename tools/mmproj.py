@@ -9,9 +9,10 @@ CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
 
 def write_mmproj(path, tensors, *, projector, image_size, patch_size, width, ff, blocks, heads, eps,
                  projection_dim, mean=CLIP_MEAN, std=CLIP_STD, activation=None, post_ln_eps=None,
-                 use_gelu=False, scale_factor=None, name="mmproj", weight_dtype=np.float16):
+                 use_gelu=False, scale_factor=None, name="mmproj", weight_dtype=np.float16, extra=None):
     """tensors: GGUF name -> float array (PyTorch layout). 2-D+ weights are stored as `weight_dtype`,
-    1-D tensors (norms, biases, class embedding) as F32; the patch embedding stays 4-D."""
+    1-D tensors (norms, biases, class embedding) as F32; the patch embedding stays 4-D.
+    extra: more metadata, key -> string or list of ints (as LLaVA-1.6's converter writes its pinpoints)."""
     w = gguf.GGUFWriter(path, "clip")
     w.add_type("mmproj")
     w.add_name(name)
@@ -34,6 +35,11 @@ def write_mmproj(path, tensors, *, projector, image_size, patch_size, width, ff,
         w.add_uint32("clip.vision.projector.scale_factor", scale_factor)
     if post_ln_eps is not None:
         w.add_float32("clip.vision.post_ln_epsilon", post_ln_eps)
+    for key, value in (extra or {}).items():
+        if isinstance(value, str):
+            w.add_string(key, value)
+        else:
+            w.add_array(key, [int(v) for v in value])
     for name, t in tensors.items():
         t = np.ascontiguousarray(t, dtype=np.float32)
         if t.ndim >= 2 and name != "v.position_embd.weight":

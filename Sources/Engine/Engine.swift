@@ -85,6 +85,8 @@ public actor Engine {
         public let vocabularySize: Int
         public let visionProjector: String?
         public let imageTokens: Int?
+        /// What the files ask for that Glimpse does not do, for the user to read (VisionModel.notes).
+        public let notes: [String]
     }
 
     /// Loads a language model, replacing the current one. `contextSize` caps the KV cache.
@@ -111,7 +113,8 @@ public actor Engine {
         session = Session(cache: decoder.makeCache(capacity: contextSize))
         return ModelSummary(path: path, architecture: loaded.architecture, template: loaded.template,
                             contextLength: session!.cache.capacity, vocabularySize: loaded.vocabularySize,
-                            visionProjector: projector?.model.projectorType, imageTokens: projector?.model.tokensPerImage)
+                            visionProjector: projector?.model.projectorType, imageTokens: projector?.model.tokensPerImage,
+                            notes: projector?.model.notes ?? [])
     }
 
     public var loadedModel: LanguageModel? { model }

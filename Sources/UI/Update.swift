@@ -7,7 +7,8 @@ public enum AppEvent: Sendable, Equatable {
     case resize(width: Int, height: Int)
     /// A model loads, is ready, or failed, in the pane of this id.
     case modelLoading(String, pane: Int = 0)
-    case modelReady(String, pane: Int = 0)
+    /// `notes`: what the model's files ask for that Glimpse does not do, shown under the ready line.
+    case modelReady(String, pane: Int = 0, notes: [String] = [])
     case modelFailed(String, pane: Int = 0)
     /// What a generation is busy with before its first token.
     case activity(generation: Int, String)
@@ -77,10 +78,11 @@ extension AppState {
         case .modelLoading(let name, let id):
             guard let p = paneIndex(id: id) else { return [] }
             panes[p].modelStatus = .loading(name)
-        case .modelReady(let name, let id):
+        case .modelReady(let name, let id, let notes):
             guard let p = paneIndex(id: id) else { return [] }
             panes[p].modelStatus = .ready
             panes[p].messages.append(Message(.notice, "Model \(name) is ready."))
+            panes[p].messages += notes.map { Message(.notice, $0) }
         case .modelFailed(let message, let id):
             guard let p = paneIndex(id: id) else { return [] }
             panes[p].modelStatus = .failed(message)

@@ -17,6 +17,8 @@ public final class VisionModel: @unchecked Sendable {
     public var imageWrapper: (before: String, after: String)? { projector.imageWrapper }
     /// Whether the decoder reads an image's tokens attending both ways among them, rather than causally.
     public var imageTokensAttendBothWays: Bool { projector.attendsBothWays }
+    /// What the file asks for that Glimpse does not do, each a sentence the user is shown once the model loads.
+    public let notes: [String]
 
     public init(path: String) throws {
         file = try GGUFFile(path: path)
@@ -51,10 +53,21 @@ public final class VisionModel: @unchecked Sendable {
         case let other?: throw VisionError("\(path): unknown feed_forward_activation '\(other)'")
         }
         projectorType = type
+        notes = Self.unsupportedFeatures(of: file, imageSize: hp.imageSize)
         encoder = try VisionEncoder(file: file, hp: hp, activation: activation)
         projector = try kind.init(file: file, encoderWidth: hp.embeddingLength)
         preprocessor = ImagePreprocessor(size: hp.imageSize, mean: hp.imageMean, std: hp.imageStd,
                                          fit: kind.fit(mean: hp.imageMean), filter: kind.filter)
+    }
+
+    /// LLaVA-1.6 (LLaVA-NeXT) projectors list the tiling resolutions of its "anyres" scheme. Glimpse encodes
+    /// one view of the image instead, as LLaVA-1.5 does; the model still answers, with less detail than it was
+    /// trained to see, so the user is told rather than left to wonder.
+    static func unsupportedFeatures(of file: GGUFFile, imageSize: Int) -> [String] {
+        guard file["clip.vision.image_grid_pinpoints"] != nil else { return [] }
+        return ["This projector is LLaVA-1.6's: Glimpse does not split images into its high-resolution tiles "
+                + "(clip.vision.image_grid_pinpoints), so it sees each image as one \(imageSize)x\(imageSize) view, as "
+                + "LLaVA-1.5 does. Small details may be missed."]
     }
 
     /// The encoder's hidden states for a preprocessed image, class token included (for tests and tools).

@@ -142,10 +142,11 @@ final class AppController {
         let engine = engine(for: pane)
         Task {
             do {
-                try await engine.load(path: entry.path, mmproj: entry.mmproj,
-                                      template: entry.template.flatMap(ChatTemplate.init(rawValue:)), contextSize: 4096)
+                let summary = try await engine.load(path: entry.path, mmproj: entry.mmproj,
+                                                    template: entry.template.flatMap(ChatTemplate.init(rawValue:)), contextSize: 4096)
                 // A pane rebuilt meanwhile has another engine: this load is stale.
-                if engines[pane] === engine { apply(.modelReady(entry.name, pane: pane)) }
+                guard engines[pane] === engine else { return }
+                apply(.modelReady(entry.name, pane: pane, notes: summary.notes))
             } catch {
                 if engines[pane] === engine { apply(.modelFailed("\(error)", pane: pane)) }
             }

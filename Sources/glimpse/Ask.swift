@@ -81,7 +81,8 @@ struct Ask: AsyncParsableCommand {
         }
         let chosenTemplate = template.flatMap(ChatTemplate.init(rawValue:)) ?? entry.template.flatMap(ChatTemplate.init(rawValue:))
         do {
-            try await engine.load(path: entry.path, mmproj: projector, template: chosenTemplate, contextSize: ctxSize)
+            let summary = try await engine.load(path: entry.path, mmproj: projector, template: chosenTemplate, contextSize: ctxSize)
+            for note in summary.notes { FileHandle.standardError.write(Data("glimpse: note: \(note)\n".utf8)) }
         } catch {
             throw fail("\(error)")
         }

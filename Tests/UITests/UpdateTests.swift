@@ -11,6 +11,13 @@ final class UpdateTests: XCTestCase {
         return s
     }
 
+    func testWhatAModelsFilesLeaveOutIsSaidUnderItsReadyLine() {
+        var s = AppState(width: 80, height: 24, models: [ModelEntry(name: "llava-1.6", path: "/m/l.gguf", mmproj: "/m/l-mmproj.gguf")])
+        _ = s.update(.modelReady("llava-1.6", notes: ["one 336x336 view"]))
+        XCTAssertEqual(s.messages.suffix(2).map(\.text), ["Model llava-1.6 is ready.", "one 336x336 view"])
+        XCTAssertEqual(s.messages.last?.role, .notice)
+    }
+
     func testSendingStreamsAndFinishes() {
         var s = readyState()
         s.type("what colour is the circle?")
