@@ -14,6 +14,7 @@ import re
 import sys
 import tarfile
 import tempfile
+import urllib.parse
 import urllib.request
 
 VERSION = "0.3.36"
@@ -45,13 +46,14 @@ def download_sdist(path):
     found = re.search(r'href="([^"#]*' + name + r')[^"]*"', page)
     if not found:
         sys.exit(f"fetch_vocabs: {INDEX} lists no llama_cpp_python-{VERSION}.tar.gz")
+    url = urllib.parse.urljoin(INDEX, found.group(1))   # an index may give links relative to itself
     digest = hashlib.sha256()
-    with urllib.request.urlopen(found.group(1), timeout=300) as src, open(path, "wb") as out:
+    with urllib.request.urlopen(url, timeout=300) as src, open(path, "wb") as out:
         while chunk := src.read(1 << 20):
             digest.update(chunk)
             out.write(chunk)
     if digest.hexdigest() != SHA256:
-        sys.exit(f"fetch_vocabs: {found.group(1)} has SHA-256 {digest.hexdigest()}, expected {SHA256}")
+        sys.exit(f"fetch_vocabs: {url} has SHA-256 {digest.hexdigest()}, expected {SHA256}")
 
 
 if __name__ == "__main__":
