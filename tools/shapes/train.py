@@ -273,6 +273,12 @@ def main():
     tok = Tokenizer()
     conv = Conversations(tok)
     config = Config(vocab=len(tok.vocab), **SIZES[a.size])
+    ckpt_path = os.path.join(a.out, "shapes.pt")
+    ck = torch.load(ckpt_path, map_location="cpu") if os.path.exists(ckpt_path) and not a.smoke else None
+    if ck is not None and ck["config"] != config.to_dict():
+        # A run resumes as the model it began (a resume without its --size would otherwise die in load_state_dict).
+        config = Config(**ck["config"])
+        print(f"resuming {ckpt_path}: its widths, not --size {a.size}'s", flush=True)
     t0 = time.time()
     images, scenes = scene_pool(a.pool, a.seed, config.image_size, a.cache, workers=1 if a.smoke else a.workers)
     print(f"pool: {len(scenes)} scenes in {time.time() - t0:.0f} s", flush=True)
@@ -289,10 +295,8 @@ def main():
     head.to(device)
     print(f"training on {device}: {a.minutes} minutes, {a.batch} conversations a step, lr {a.lr}", flush=True)
     opt = torch.optim.AdamW(list(model.parameters()) + list(head.parameters()), lr=a.lr, betas=(0.9, 0.98), weight_decay=0.05)
-    ckpt_path = os.path.join(a.out, "shapes.pt")
     step, elapsed_before = 0, 0.0
-    if os.path.exists(ckpt_path) and not a.smoke:
-        ck = torch.load(ckpt_path, map_location="cpu")
+    if ck is not None:
         model.load_state_dict(ck["model"])
         head.load_state_dict(ck["head"])
         if "optimizer" in ck:   # a weights-only copy (as brought back from a GPU machine) starts it afresh
