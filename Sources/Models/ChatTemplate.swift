@@ -16,8 +16,10 @@ public struct ChatMessage: Sendable, Equatable, Codable {
 public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     /// LLaVA-1.5 (`conv_llava_v1`): "USER: … ASSISTANT: …</s>"
     case vicuna
-    /// MiniGPT-4 with Vicuna: "###Human: … ###Assistant: "
+    /// MiniGPT-4 with Vicuna v0 (`CONV_VISION_Vicuna0`): "<system>###Human: … ###Assistant: "
     case minigpt4
+    /// MiniGPT-4 with LLaMA-2 (`CONV_VISION_LLama2`): "<system><s>[INST] … [/INST] "
+    case minigpt4llama2
     /// LLaMA-2 chat: "[INST] <<SYS>>…<</SYS>> … [/INST]"
     case llama2
     /// MiniGPT-v2 (and MiniGPT-4 with LLaMA-2): "<s>[INST] … [/INST]"
@@ -36,7 +38,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     /// `<Img>...</Img>`, LLaVA-style templates put `<image>` on its own line before the question.
     public var imageMarker: String {
         switch self {
-        case .minigpt4, .llama2, .minigptv2: return "<ImageHere>"
+        case .minigpt4, .minigpt4llama2, .llama2, .minigptv2: return "<ImageHere>"
         case .vicuna, .chatml, .gemma: return "<image>"
         }
     }
@@ -45,7 +47,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     /// "\n\n" on both sides of the image itself, as Hugging Face's processor does.)
     public var imagePrefix: String {
         switch self {
-        case .minigpt4, .llama2, .minigptv2: return "<Img><ImageHere></Img> "
+        case .minigpt4, .minigpt4llama2, .llama2, .minigptv2: return "<Img><ImageHere></Img> "
         case .vicuna, .chatml: return "<image>\n"
         case .gemma: return "<image>"
         }
@@ -55,6 +57,8 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     public var stopStrings: [String] {
         switch self {
         case .minigpt4: return ["###"]
+        // MiniGPT-4's demo stops both of its models on "###" (ids 835, or 2277 29937); LLaMA-2's turns on "[INST]".
+        case .minigpt4llama2: return ["###", "[INST]"]
         case .vicuna: return ["USER:"]
         case .llama2, .minigptv2: return ["[INST]"]
         case .chatml: return ["<|im_end|>"]
@@ -62,12 +66,17 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// Whether the model was trained on MiniGPT-v2's task tags (`[vqa]`, `[grounding]`, ...): MiniGPT-v2 and the
+    /// built-in `shapes`. Other models read a tag as two words of the question.
+    public var understandsTaskTags: Bool { self == .minigptv2 }
+
     /// Chooses a template from the file's template text, else from tokens the vocabulary has.
     public static func detect(templateText: String?, architecture: String, hasToken: (String) -> Bool) -> ChatTemplate {
         if let t = templateText {
             if t.contains("<|im_start|>") { return .chatml }
             if t.contains("<start_of_turn>") { return .gemma }
             if t.contains("###Human") { return .minigpt4 }
+            if t.contains("Give the following image") && t.contains("[INST]") { return .minigpt4llama2 }
             if t.contains("<s>[INST]") && !t.contains("<<SYS>>") { return .minigptv2 }
             if t.contains("[INST]") { return .llama2 }
             if t.contains("USER:") && t.contains("ASSISTANT:") { return .vicuna }
@@ -98,6 +107,14 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
                 out += m.role == .user ? "###Human: \(m.content)" : "###Assistant: \(m.content)"
             }
             out += "###Assistant: "
+        case .minigpt4llama2:
+            // get_prompt with roles "<s>[INST] " / " [/INST] " and an empty separator: an answer runs straight
+            // into the next "<s>[INST] ".
+            out = system ?? Self.minigpt4System
+            for m in turns {
+                out += m.role == .user ? "<s>[INST] \(m.content)" : " [/INST] \(m.content)"
+            }
+            out += " [/INST] "
         case .llama2:
             var first = true
             for m in turns {

@@ -130,6 +130,8 @@ public struct Pane: Sendable, Equatable {
     public var selectedModel: Int?
     public var modelStatus: ModelStatus = .none
     public var task: TaskMode = .chat
+    /// The modes the pane's model understands: every one until a model says otherwise (Engine's template).
+    public var tasks: [TaskMode] = TaskMode.allCases
     public var settings = SessionSettings()
     public var messages: [Message] = []
     public var figures = GenerationFigures()
@@ -184,6 +186,7 @@ public struct AppState: Sendable, Equatable {
     public var selectedModel: Int? { get { panes[focusedPane].selectedModel } set { panes[focusedPane].selectedModel = newValue } }
     public var modelStatus: ModelStatus { get { panes[focusedPane].modelStatus } set { panes[focusedPane].modelStatus = newValue } }
     public var task: TaskMode { get { panes[focusedPane].task } set { panes[focusedPane].task = newValue } }
+    public var tasks: [TaskMode] { panes[focusedPane].tasks }
     public var settings: SessionSettings { get { panes[focusedPane].settings } set { panes[focusedPane].settings = newValue } }
     public var messages: [Message] { get { panes[focusedPane].messages } set { panes[focusedPane].messages = newValue } }
     public var figures: GenerationFigures { get { panes[focusedPane].figures } set { panes[focusedPane].figures = newValue } }

@@ -29,6 +29,9 @@ extension AppState {
             guard let mode = TaskMode(rawValue: argument.lowercased()) else {
                 return error("unknown task '\(argument)' (\(TaskMode.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
+            guard tasks.contains(mode) else {
+                return error("\(currentModel?.name ?? "this model") takes no task tags: its tasks are \(tasks.map(\.rawValue).joined(separator: ", "))")
+            }
             setTask(mode)
         case "model":
             let wanted = argument.lowercased()

@@ -35,6 +35,10 @@ extension AppState {
         defer { dragStart = nil }
         guard let start = dragStart, let end = previewPoint(x: x, y: y, clamped: true), end != start,
               let box = box(from: start, to: end) else { return [] }
+        guard tasks.contains(.identify) else {
+            messages.append(Message(.notice, "\(currentModel?.name ?? "This model") takes no [identify] tag: a region cannot be asked about."))
+            return []
+        }
         if task != .identify { setTask(.identify) }
         // The region replaces a box already in the prompt (a second drag corrects the first).
         var text = input.string

@@ -19,7 +19,7 @@ extension AppState {
         case .none: break
         case .help(let page): drawHelp(&screen, page: page)
         case .modelPicker(let i): drawPicker(&screen, title: "Model (Enter to load, Esc to close)", items: models.map(\.name), selected: i)
-        case .taskPicker(let i): drawPicker(&screen, title: "Task (Enter to choose)", items: TaskMode.allCases.map(\.title), selected: i)
+        case .taskPicker(let i): drawPicker(&screen, title: "Task (Enter to choose)", items: tasks.map(\.title), selected: i)
         case .conversationPicker(let i):
             drawPicker(&screen, title: conversationPickerTitle, items: conversationLines, selected: i)
         }

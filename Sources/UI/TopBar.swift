@@ -28,8 +28,8 @@ extension AppState {
     /// The task selector is always visible; on narrow terminals labels shorten and the captions go.
     func topBarPieces(_ r: Rect) -> [TopBarPiece] {
         let modelName = modelTitle
-        let full = TaskMode.allCases.map(\.title)
-        let short = TaskMode.allCases.map(\.shortTitle)
+        let full = tasks.map(\.title)
+        let short = tasks.map(\.shortTitle)
         let wideWidth = 9 + 9 + min(CharacterWidth.columns(modelName) + 5, 24) + 7 + full.reduce(0) { $0 + CharacterWidth.columns($1) + 3 }
         let wide = wideWidth <= r.width
         let labels = wide ? full : short
@@ -47,7 +47,7 @@ extension AppState {
         add(modelName + " [F2]", .model, limit: min(24, modelRoom))
         x = max(x + 1, r.maxX - selectorWidth)
         if wide { add("Task:", nil); x += 2 }
-        for (mode, label) in zip(TaskMode.allCases, labels) {
+        for (mode, label) in zip(tasks, labels) {
             add(" \(label) ", .task(mode))
             if wide { x += 1 }
         }

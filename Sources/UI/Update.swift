@@ -7,8 +7,9 @@ public enum AppEvent: Sendable, Equatable {
     case resize(width: Int, height: Int)
     /// A model loads, is ready, or failed, in the pane of this id.
     case modelLoading(String, pane: Int = 0)
-    /// `notes`: what the model's files ask for that Glimpse does not do, shown under the ready line.
-    case modelReady(String, pane: Int = 0, notes: [String] = [])
+    /// `notes`: what the model's files ask for that Glimpse does not do, shown under the ready line. `tasks`: the
+    /// modes the model understands (MiniGPT-v2's tags, or Chat alone); the task selector offers only those.
+    case modelReady(String, pane: Int = 0, notes: [String] = [], tasks: [TaskMode] = TaskMode.allCases)
     case modelFailed(String, pane: Int = 0)
     /// What a generation is busy with before its first token.
     case activity(generation: Int, String)
@@ -78,11 +79,16 @@ extension AppState {
         case .modelLoading(let name, let id):
             guard let p = paneIndex(id: id) else { return [] }
             panes[p].modelStatus = .loading(name)
-        case .modelReady(let name, let id, let notes):
+        case .modelReady(let name, let id, let notes, let tasks):
             guard let p = paneIndex(id: id) else { return [] }
             panes[p].modelStatus = .ready
             panes[p].messages.append(Message(.notice, "Model \(name) is ready."))
             panes[p].messages += notes.map { Message(.notice, $0) }
+            panes[p].tasks = tasks.isEmpty ? [.chat] : tasks
+            if !panes[p].tasks.contains(panes[p].task) {
+                panes[p].messages.append(Message(.notice, "\(name) takes no \(panes[p].task.title) task tag: the task is \(panes[p].tasks[0].title)."))
+                panes[p].task = panes[p].tasks[0]
+            }
         case .modelFailed(let message, let id):
             guard let p = paneIndex(id: id) else { return [] }
             panes[p].modelStatus = .failed(message)
@@ -175,8 +181,8 @@ extension AppState {
         case .conversationPicker(let i):
             return pickConversation(key, index: i)
         case .taskPicker(let i):
-            return pick(key, index: i, count: TaskMode.allCases.count, make: { .taskPicker($0) }) { s, i in
-                s.setTask(TaskMode.allCases[i])
+            return pick(key, index: i, count: tasks.count, make: { .taskPicker($0) }) { s, i in
+                s.setTask(s.tasks[i])
                 return []
             }
         case .none:
@@ -221,13 +227,13 @@ extension AppState {
 
     /// What a bound key does (KeyMap: the defaults, and the config's overrides first).
     mutating func perform(_ action: Action) -> [Effect] {
-        let all = TaskMode.allCases
+        let all = tasks
         switch action {
         case .help: overlay = .help(page: 0)
         case .modelPicker: overlay = .modelPicker(selectedModel ?? 0)
-        case .taskPicker: overlay = .taskPicker(all.firstIndex(of: task)!)
-        case .nextTask: setTask(all[(all.firstIndex(of: task)! + 1) % all.count])
-        case .previousTask: setTask(all[(all.firstIndex(of: task)! + all.count - 1) % all.count])
+        case .taskPicker: overlay = .taskPicker(all.firstIndex(of: task) ?? 0)
+        case .nextTask: setTask(all[((all.firstIndex(of: task) ?? -1) + 1) % all.count])
+        case .previousTask: setTask(all[((all.firstIndex(of: task) ?? 0) + all.count - 1) % all.count])
         case .regenerate: return regenerate()
         case .newConversation: return newConversation()
         case .nextImage:
@@ -286,7 +292,8 @@ extension AppState {
     /// in detail" in front of what is typed for Detection.
     /// With prompts going to every pane the task follows for all of them; otherwise only the focused pane's changes.
     mutating func setTask(_ mode: TaskMode) {
-        for p in broadcast ? Array(panes.indices) : [focusedPane] { panes[p].task = mode }
+        // A pane whose model takes no such tag keeps its task (MiniGPT-4 beside MiniGPT-v2 stays on Chat).
+        for p in broadcast ? Array(panes.indices) : [focusedPane] where panes[p].tasks.contains(mode) { panes[p].task = mode }
         if TaskMode.allCases.contains(where: { $0.suggestedInstruction == input.string }) { input.set(mode.suggestedInstruction) }
     }
 

@@ -83,7 +83,8 @@ public final class VisionModel: @unchecked Sendable {
         let hidden = encoder.encode(pixels, pool: pool, progress: progress)
         let d = encoder.width
         let patches = encoder.gridSide * encoder.gridSide
-        let patchStates = encoder.hasClassToken ? Array(hidden[d...]) : hidden
-        return projector.project(patchStates, count: patches, pool: pool)
+        guard encoder.hasClassToken else { return projector.project(hidden, count: patches, pool: pool) }
+        if projector.usesClassToken { return projector.project(hidden, count: patches + 1, pool: pool) }
+        return projector.project(Array(hidden[d...]), count: patches, pool: pool)
     }
 }

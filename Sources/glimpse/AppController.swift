@@ -146,7 +146,8 @@ final class AppController {
                                                     template: entry.template.flatMap(ChatTemplate.init(rawValue:)), contextSize: 4096)
                 // A pane rebuilt meanwhile has another engine: this load is stale.
                 guard engines[pane] === engine else { return }
-                apply(.modelReady(entry.name, pane: pane, notes: summary.notes))
+                apply(.modelReady(entry.name, pane: pane, notes: summary.notes,
+                                  tasks: summary.template.understandsTaskTags ? TaskMode.allCases : [.chat]))
             } catch {
                 if engines[pane] === engine { apply(.modelFailed("\(error)", pane: pane)) }
             }

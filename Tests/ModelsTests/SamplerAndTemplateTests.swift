@@ -35,6 +35,27 @@ final class SamplerAndTemplateTests: XCTestCase {
         XCTAssertEqual(ChatTemplate.detect(templateText: nil, architecture: "gemma3", hasToken: { _ in false }), .gemma)
     }
 
+    /// MiniGPT-4's two conversations (conversation.py, `Conversation.get_prompt` with SeparatorStyle.SINGLE:
+    /// system + sep, then role + message + sep per turn, the open assistant role last), with `Chat.ask` joining the
+    /// question to the image message with one space.
+    func testMiniGPT4TemplatesAreItsConversations() {
+        let system = "Give the following image: <Img>ImageContent</Img>. You will be able to see the image once I provide it to you. Please answer my questions."
+        let m = [ChatMessage(.user, "<Img><ImageHere></Img> What is this?"), ChatMessage(.assistant, "A cat."), ChatMessage(.user, "Why?")]
+        // CONV_VISION_Vicuna0: roles "Human: " / "Assistant: ", sep "###".
+        XCTAssertEqual(ChatTemplate.minigpt4.render(m),
+                       system + "###Human: <Img><ImageHere></Img> What is this?###Assistant: A cat.###Human: Why?###Assistant: ")
+        // CONV_VISION_LLama2: roles "<s>[INST] " / " [/INST] ", sep "".
+        XCTAssertEqual(ChatTemplate.minigpt4llama2.render(m),
+                       system + "<s>[INST] <Img><ImageHere></Img> What is this? [/INST] A cat.<s>[INST] Why? [/INST] ")
+        XCTAssertEqual(ChatTemplate.minigpt4llama2.stopStrings, ["###", "[INST]"])
+        // The converters' template texts (tools/convert_minigpt.py) are told apart from MiniGPT-v2's.
+        let none: (String) -> Bool = { _ in false }
+        XCTAssertEqual(ChatTemplate.detect(templateText: "{{ 'Give the following image: ...' }}###Human: {{ m['content'] }}", architecture: "llama", hasToken: none), .minigpt4)
+        XCTAssertEqual(ChatTemplate.detect(templateText: "{{ 'Give the following image: ...' }}<s>[INST] {{ m['content'] }} [/INST] ", architecture: "llama", hasToken: none), .minigpt4llama2)
+        XCTAssertEqual(ChatTemplate.detect(templateText: "<s>[INST] {{ m['content'] }} [/INST]", architecture: "llama", hasToken: none), .minigptv2)
+        XCTAssertEqual(ChatTemplate.allCases.filter(\.understandsTaskTags), [.minigptv2])
+    }
+
     func testAnEarlierAnswerGoesBackAsTheTemplateWritesIt() {
         // An answer as streamed from a SentencePiece vocabulary ("▁3" -> " 3") must not become "[/INST]  3".
         for template in ChatTemplate.allCases {

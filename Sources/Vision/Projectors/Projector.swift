@@ -11,8 +11,10 @@ protocol Projector: Sendable {
     /// Embedding width it produces (must equal the language model's n_embd).
     var outputWidth: Int { get }
     func outputTokens(patches: Int) -> Int
-    /// `patches` rows of encoder output (class token already removed) -> rows of LLM embeddings.
+    /// `count` rows of encoder output (the class token removed, unless `usesClassToken`) -> rows of LLM embeddings.
     func project(_ patches: [Float], count: Int, pool: ThreadPool) -> [Float]
+    /// Whether the projector takes the encoder's class token too, first (MiniGPT-4's Q-Former reads all 257).
+    var usesClassToken: Bool { get }
     /// The resampling filter of the reference's image processor.
     static var filter: ResampleFilter { get }
     /// Text the model expects around each image's tokens (Gemma 3's `<start_of_image>` ... `<end_of_image>`).
@@ -25,6 +27,7 @@ extension Projector {
     static var filter: ResampleFilter { .bicubic }
     var imageWrapper: (before: String, after: String)? { nil }
     var attendsBothWays: Bool { false }
+    var usesClassToken: Bool { false }
 }
 
 enum ProjectorRegistry {
@@ -32,6 +35,7 @@ enum ProjectorRegistry {
         MLPProjector.self,
         MiniGPTv2Projector.self,
         Gemma3Projector.self,
+        QFormerProjector.self,
     ]
 
     static func projector(named name: String) -> (any Projector.Type)? { all.first { $0.name == name } }
