@@ -80,7 +80,11 @@ public final class VisionModel: @unchecked Sendable {
     }
 
     public func embed(pixels: [Float], pool: ThreadPool, progress: ((Double) -> Void)? = nil) -> [Float] {
-        let hidden = encoder.encode(pixels, pool: pool, progress: progress)
+        project(hiddenStates: encoder.encode(pixels, pool: pool, progress: progress), pool: pool)
+    }
+
+    /// The encoder's hidden states (as `hiddenStates` gives them) -> the image's token embeddings.
+    public func project(hiddenStates hidden: [Float], pool: ThreadPool) -> [Float] {
         let d = encoder.width
         let patches = encoder.gridSide * encoder.gridSide
         guard encoder.hasClassToken else { return projector.project(hidden, count: patches, pool: pool) }

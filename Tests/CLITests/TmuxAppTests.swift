@@ -242,3 +242,30 @@ extension TmuxAppTests {
         XCTAssertTrue(try String(contentsOf: file, encoding: .utf8).contains("is there a red circle?"))
     }
 }
+
+extension TmuxAppTests {
+    /// MiniGPT-4 (the random-weight Vicuna v0 + Q-Former pair the setup converts) in the app: it loads with its
+    /// projector found beside it, the task selector offers Chat alone and `/task vqa` is refused with the reason,
+    /// and a question about the image is answered in Chat mode.
+    func testMiniGPT4ChatsAboutAnImageInChatModeOnly() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else { throw XCTSkip("tmux is not installed") }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        try launch("--model \(BadInputTests.models)/test-minigpt4.gguf", image: root.appendingPathComponent("examples/three-shapes.png").path)
+        let ready = waitFor("the model") { $0.contains("test-minigpt4 is ready") && $0.contains("three-shapes.png 512x512") }
+        let bar = ready.split(separator: "\n").first.map(String.init) ?? ""
+        XCTAssertTrue(bar.contains("Chat"), bar)
+        XCTAssertFalse(bar.contains("VQA") || bar.contains("Grounding"), "no task tags offered: \(bar)")
+        type("/task vqa")
+        key("Enter")
+        waitFor("the refusal") { $0.contains("takes no task tags") }
+        for line in ["/set temperature 0", "/set max-tokens 12", "what is in the picture?"] {
+            type(line)
+            key("Enter")
+        }
+        waitFor("the answer") { s in
+            let (question, answer) = self.lastExchange(s)
+            return question == "what is in the picture?" && !answer.isEmpty && s.contains("Enter sends")
+        }
+        quitAndCheckTerminal()
+    }
+}

@@ -15,6 +15,7 @@ final class MultimodalTests: XCTestCase {
         struct Chat: Decodable { let question: String; let ids: [Int32]; let top_ids: [Int]; let top_logits: [Float]; let causal_top_logits: [Float] }
         struct Gemma3: Decodable { let chat: Chat }
         let minigptv2: MiniGPT
+        let minigpt4: MiniGPT
         let gemma3: Gemma3
     }
 
@@ -78,6 +79,30 @@ final class MultimodalTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-2)
         XCTAssertGreaterThan(causalGap, 10 * 1e-2, "the fixture tells both-ways reading from causal")
         XCTAssertEqual(logits.indices.max { logits[$0] < logits[$1] }, chat.top_ids[0])
+    }
+
+    /// MiniGPT-4 (Vicuna v0, Q-Former) end to end against PyTorch: the converter's template is detected as
+    /// MiniGPT-4's, the prompt is its Vicuna v0 conversation with BOS on the first segment only and the 32 query
+    /// tokens between `<Img>` and `</Img>`, and the first answer step's logits match HF's LLaMA fed the reference
+    /// embeddings (tolerance as for MiniGPT-v2).
+    func testMiniGPT4ChatAboutAnImageMatchesPyTorch() async throws {
+        let engine = Engine(threads: 2)
+        let summary = try await engine.load(path: Self.models + "/test-minigpt4.gguf", mmproj: Self.models + "/test-minigpt4-mmproj.gguf",
+                                            contextSize: 512)
+        XCTAssertEqual(summary.template, .minigpt4)
+        XCTAssertFalse(summary.template.understandsTaskTags)
+        XCTAssertEqual(summary.visionProjector, "qformer")
+        XCTAssertEqual(summary.imageTokens, 32)
+        let ask = request("what is in the picture?")
+        let step = Self.fixture.minigpt4.first_step
+        let ids = try await engine.promptTokens(for: ask)
+        XCTAssertEqual(ids, step.ids_before + [Int32](repeating: -1, count: 32) + step.ids_after)
+        let logits = try await engine.nextTokenLogits(for: ask)
+        var worst: Float = 0
+        for (id, want) in zip(step.top_ids, step.top_logits) { worst = max(worst, abs(logits[id] - want)) }
+        print("MiniGPT-4 first step: largest |Δlogit| over the reference top 10: \(worst)")
+        XCTAssertLessThan(worst, 1e-2)
+        XCTAssertEqual(logits.indices.max { logits[$0] < logits[$1] }, step.top_ids[0])
     }
 
     func testSecondQuestionReusesTheImageAndTheCache() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import GGUF
 import Tensors
 import Vision
 import XCTest
@@ -26,6 +27,7 @@ final class VisionReferenceTests: XCTestCase {
         let llava: Reference
         let minigptv2: Reference
         let gemma3: Reference
+        let minigpt4: Reference
     }
 
     static let models = ProcessInfo.processInfo.environment["GLIMPSE_TEST_MODELS"]
@@ -77,6 +79,35 @@ final class VisionReferenceTests: XCTestCase {
 
     func testMiniGPTv2EncoderAndConcatProjectorMatchPyTorch() throws {
         try check("test-minigptv2-mmproj.gguf", Self.fixture.minigptv2)
+    }
+
+    /// MiniGPT-4 as published: EVA ViT-g at 224 px, ln_vision over all 257 tokens, a 4-layer Q-Former at BLIP-2's
+    /// widths (768, 12 heads, cross-attention in layers 0 and 2 from 1408-wide image tokens), llama_proj: against a
+    /// PyTorch port of LAVIS's Q-Former, itself checked against transformers' Blip2QFormerModel.
+    func testMiniGPT4EVAAndQFormerMatchLAVIS() throws {
+        try check("test-minigpt4-mmproj.gguf", Self.fixture.minigpt4)
+        let model = try VisionModel(path: Self.models + "/test-minigpt4-mmproj.gguf")
+        XCTAssertEqual(model.projectorType, "qformer")
+        XCTAssertEqual(model.tokensPerImage, 32, "the 32 queries, whatever the image")
+    }
+
+    /// The converter reads BLIP-2's Q-Former in LAVIS's key names (blip2_pretrained_flant5xxl.pth) and in Hugging
+    /// Face's (a blip2 checkpoint): both make the same tensors.
+    func testQFormerConvertsAlikeFromLAVISAndHuggingFaceLayouts() throws {
+        let lavis = try GGUFFile(path: Self.models + "/test-minigpt4-mmproj.gguf")
+        let hf = try GGUFFile(path: Self.models + "/test-minigpt4-hf-mmproj.gguf")
+        XCTAssertEqual(lavis.tensors.map(\.name).sorted(), hf.tensors.map(\.name).sorted())
+        XCTAssertGreaterThan(lavis.tensors.filter { $0.name.hasPrefix("mm.qformer.") }.count, 50)
+        for a in lavis.tensors {
+            guard let b = hf.tensorInfo(a.name) else { continue }
+            XCTAssertEqual(a.shape, b.shape, a.name)
+            XCTAssertEqual(a.type, b.type, a.name)
+            guard a.byteCount == b.byteCount else { XCTFail(a.name); continue }
+            XCTAssertEqual(memcmp(lavis.data(of: a), hf.data(of: b), a.byteCount), 0, "\(a.name) differs")
+        }
+        for key in lavis.metadataKeys where key.hasPrefix("clip.") {
+            XCTAssertEqual("\(lavis[key]!)", "\(hf[key].map { "\($0)" } ?? "missing")", key)
+        }
     }
 
     func testGemma3SigLIPAndPoolingProjectorMatchTransformers() throws {
