@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Tasks
 import Models
 import UI
 import Vision
@@ -83,6 +84,9 @@ struct Ask: AsyncParsableCommand {
         do {
             let summary = try await engine.load(path: entry.path, mmproj: projector, template: chosenTemplate, contextSize: ctxSize)
             for note in summary.notes { FileHandle.standardError.write(Data("glimpse: note: \(note)\n".utf8)) }
+            if !summary.template.understandsTaskTags, let tag = prompt.flatMap(TaskMode.leadingTag(of:))?.tag {
+                FileHandle.standardError.write(Data("glimpse: note: \(entry.name) was not trained on MiniGPT-v2's task tags: it reads \(tag) as words of the question\n".utf8))
+            }
         } catch {
             throw fail("\(error)")
         }
