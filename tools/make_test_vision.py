@@ -6,6 +6,10 @@ the test models of the vision path (deterministic; NumPy only, so the test setup
 - test-minigptv2-mmproj.gguf + test-minigptv2.gguf: EVA ViT-g blocks (width 1408, 16 heads of 88, FFN 6144;
   2 blocks) at 448 px (position embeddings interpolated from the 224 grid), ln_vision, the concat-4
   projector, and a 2-layer LLaMA-2-style decoder (width 256, LLaMA-2's vocabulary) with LoRA merged.
+- test-minigpt4-mmproj.gguf + test-minigpt4.gguf: MiniGPT-4 as published: the same EVA blocks at 224 px, BLIP-2's
+  ln_vision and Q-Former at its real widths (768, 12 heads, FFN 3072, cross-attention from 1408-wide tokens; 4
+  layers, cross-attending in 0 and 2) with 32 queries, llama_proj, and a 2-layer LLaMA-1-style Vicuna v0 decoder;
+  test-minigpt4-hf-mmproj.gguf is the same weights converted from Hugging Face's blip2 key names.
 - test-gemma3-mmproj.gguf + test-gemma3.gguf: Gemma 3's SigLIP tower (2 blocks of width 64 at 64 px, 8 px
   patches), its pooling projector (8x8 patches -> 4x4 = 16 image tokens) and a 2-layer `gemma3` decoder (width
   64, Gemma 3's vocabulary), in Hugging Face's key names and norm convention (gemma3_state_dict).
@@ -116,6 +120,78 @@ def llama_state_dict(vocab=32000, layers=2, ff=512):
     return {k: f16(np.asarray(v, np.float32)) for k, v in sd.items()}
 
 
+QFORMER = dict(width=768, heads=12, ff=3072, layers=4, queries=32, encoder_width=1408, cross_freq=2)
+
+
+def blip2_state_dict():
+    """BLIP-2's checkpoint as LAVIS saves it (blip2_pretrained_flant5xxl.pth): query tokens, ln_vision and the
+    Q-Former's query path under Qformer.bert.*."""
+    q = QFORMER
+    r = _rng(2023)
+    h, ff, c = q["width"], q["ff"], q["encoder_width"]
+    ln = lambda n: (1 + 0.1 * r.standard_normal(n), 0.1 * r.standard_normal(n))
+    sd = {"query_tokens": r.standard_normal((1, q["queries"], h)) * 0.5}
+    sd["ln_vision.weight"], sd["ln_vision.bias"] = ln(c)
+    p = "Qformer.bert."
+    sd[p + "embeddings.LayerNorm.weight"], sd[p + "embeddings.LayerNorm.bias"] = ln(h)
+    for i in range(q["layers"]):
+        s = f"{p}encoder.layer.{i}."
+        linears = [("attention.self.query", h, h), ("attention.self.key", h, h), ("attention.self.value", h, h),
+                   ("attention.output.dense", h, h), ("intermediate_query.dense", ff, h), ("output_query.dense", h, ff)]
+        norms = ["attention.output.LayerNorm", "output_query.LayerNorm"]
+        if i % q["cross_freq"] == 0:
+            linears += [("crossattention.self.query", h, h), ("crossattention.self.key", h, c),
+                        ("crossattention.self.value", h, c), ("crossattention.output.dense", h, h)]
+            norms.append("crossattention.output.LayerNorm")
+        for name, out, inp in linears:
+            sd[s + name + ".weight"] = r.standard_normal((out, inp)) / np.sqrt(inp)
+            sd[s + name + ".bias"] = 0.02 * r.standard_normal(out)
+        for name in norms:
+            sd[s + name + ".weight"], sd[s + name + ".bias"] = ln(h)
+    return {k: f16(np.asarray(v, np.float32)) for k, v in sd.items()}
+
+
+def minigpt4_checkpoint():
+    r = _rng(4)
+    h = QFORMER["width"]
+    ck = {"llama_proj.weight": r.standard_normal((LLM_WIDTH, h)) / np.sqrt(h), "llama_proj.bias": 0.02 * r.standard_normal(LLM_WIDTH)}
+    return {k: f16(np.asarray(v, np.float32)) for k, v in ck.items()}
+
+
+def hf_blip2_layout(blip2, eva):
+    """The same weights under Hugging Face's Blip2ForConditionalGeneration names, as transformers'
+    convert_blip_2_original_to_pytorch.py renames LAVIS's (written in that direction, apart from the converter's
+    reading, so that the test of the two layouts means something)."""
+    out = {"query_tokens": blip2["query_tokens"],
+           "vision_model.post_layernorm.weight": blip2["ln_vision.weight"],
+           "vision_model.post_layernorm.bias": blip2["ln_vision.bias"]}
+    for k, v in blip2.items():
+        if k.startswith("Qformer.bert.embeddings.LayerNorm."):
+            out["qformer.layernorm." + k.rsplit(".", 1)[1]] = v
+        elif k.startswith("Qformer.bert.encoder."):
+            out["qformer." + k[len("Qformer.bert."):].replace("attention.self.", "attention.attention.")] = v
+    out["vision_model.embeddings.class_embedding"] = eva["cls_token"]
+    out["vision_model.embeddings.position_embedding"] = eva["pos_embed"]
+    out["vision_model.embeddings.patch_embedding.weight"] = eva["patch_embed.proj.weight"]
+    out["vision_model.embeddings.patch_embedding.bias"] = eva["patch_embed.proj.bias"]
+    names = {"norm1": "layer_norm1", "norm2": "layer_norm2", "attn.qkv": "self_attn.qkv", "attn.proj": "self_attn.projection",
+             "mlp.fc1": "mlp.fc1", "mlp.fc2": "mlp.fc2"}
+    for k, v in eva.items():
+        if not k.startswith("blocks."):
+            continue
+        _, i, rest = k.split(".", 2)
+        if rest == "attn.v_bias":
+            continue
+        if rest == "attn.q_bias":  # read_in_q_v_bias: one fused bias, the keys' part zero
+            hf = "self_attn.qkv.bias"
+            v = np.concatenate([v, np.zeros_like(v), eva[f"blocks.{i}.attn.v_bias"]])
+        else:
+            module, kind = rest.rsplit(".", 1)
+            hf = names[module] + "." + kind
+        out[f"vision_model.encoder.layers.{i}.{hf}"] = v
+    return out
+
+
 GEMMA3 = dict(vision_width=64, vision_heads=2, vision_ff=128, vision_layers=2, image=64, patch=8, tokens=16,
               width=64, heads=2, kv_heads=1, head_dim=32, ff=128, layers=2, vocab=262144, window=512)
 
@@ -171,6 +247,15 @@ def main():
         convert_minigpt.convert_llm(llama_state_dict(), ck, out("vocab/ggml-vocab-llama-spm.gguf"),
                                     out("test-minigptv2.gguf.tmp"), heads=4, context=1024, name="test-minigptv2")
         os.replace(out("test-minigptv2.gguf.tmp"), out("test-minigptv2.gguf"))
+    if not os.path.exists(out("test-minigpt4.gguf")):
+        eva, blip2, ck = eva_state_dict(), blip2_state_dict(), minigpt4_checkpoint()
+        convert_minigpt.convert_qformer_vision(eva, blip2, ck, out("test-minigpt4-mmproj.gguf"), name="test-minigpt4")
+        qformer, hf_eva = convert_minigpt.qformer_checkpoint(hf_blip2_layout(blip2, eva), "hf-blip2")
+        convert_minigpt.convert_qformer_vision(hf_eva, qformer, ck, out("test-minigpt4-hf-mmproj.gguf"), name="test-minigpt4")
+        convert_minigpt.convert_llm(llama_state_dict(), ck, out("vocab/ggml-vocab-llama-spm.gguf"), out("test-minigpt4.gguf.tmp"),
+                                    heads=4, eps=1e-6, context=1024, name="test-minigpt4",
+                                    template=convert_minigpt.TEMPLATES["minigpt4"])
+        os.replace(out("test-minigpt4.gguf.tmp"), out("test-minigpt4.gguf"))
     if not os.path.exists(out("test-gemma3.gguf")):
         g, sd = GEMMA3, gemma3_state_dict()
         convert_gemma3.convert_vision(sd, out("test-gemma3-mmproj.gguf"), heads=g["vision_heads"], tokens_per_image=g["tokens"],

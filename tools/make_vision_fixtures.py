@@ -9,6 +9,7 @@ Usage: make_vision_fixtures.py [--only gemma3]   (needs torch and transformers; 
 """
 import sys
 import json
+import math
 import os
 
 import numpy as np
@@ -63,6 +64,17 @@ def llava_reference():
 
 
 def eva_forward(sd, ck, pixels, image_size=448):
+    """MiniGPT-v2: EVA, ln_vision, the class token dropped, four neighbours concatenated, llama_proj."""
+    d = 1408
+    x = eva_vit(sd, pixels, image_size)
+    c = {k: torch.from_numpy(v) for k, v in ck.items()}
+    x = F.layer_norm(x, (d,), c["ln_vision.weight"], c["ln_vision.bias"], eps=1e-5)
+    x = x[:, 1:, :].reshape(1, -1, 4 * d)
+    return F.linear(x, c["llama_proj.weight"], c["llama_proj.bias"])[0]
+
+
+def eva_vit(sd, pixels, image_size):
+    """EVA ViT-g's blocks as MiniGPT's eva_vit.py runs them (no final norm): [1, 1 + patches, 1408]."""
     d, heads = 1408, 16
     t = {k: torch.from_numpy(v) for k, v in sd.items()}
     x = F.conv2d(pixels, t["patch_embed.proj.weight"], t["patch_embed.proj.bias"], stride=14)
@@ -88,10 +100,7 @@ def eva_forward(sd, ck, pixels, image_size=448):
         h = F.layer_norm(x, (d,), t[s + "norm2.weight"], t[s + "norm2.bias"], eps=1e-6)
         h = F.linear(F.gelu(F.linear(h, t[s + "mlp.fc1.weight"], t[s + "mlp.fc1.bias"])), t[s + "mlp.fc2.weight"], t[s + "mlp.fc2.bias"])
         x = x + h
-    c = {k: torch.from_numpy(v) for k, v in ck.items()}
-    x = F.layer_norm(x, (d,), c["ln_vision.weight"], c["ln_vision.bias"], eps=1e-5)
-    x = x[:, 1:, :].reshape(1, -1, 4 * d)
-    return F.linear(x, c["llama_proj.weight"], c["llama_proj.bias"])[0]
+    return x
 
 
 def minigpt_reference():
@@ -119,6 +128,110 @@ def minigpt_first_logits(image_embeddings):
                       tie_word_embeddings=False)
     model = LlamaForCausalLM(cfg).eval()
     model.load_state_dict({k: torch.from_numpy(v) for k, v in llama.items()}, strict=False)
+    emb = model.model.embed_tokens
+    with torch.no_grad():
+        x = torch.cat([emb(torch.tensor(ids_before)), torch.from_numpy(image_embeddings), emb(torch.tensor(ids_after))])
+        logits = model(inputs_embeds=x[None]).logits[0, -1].numpy()
+    top = np.argsort(-logits)[:10]
+    return {"ids_before": ids_before, "ids_after": ids_after, "top_ids": [int(i) for i in top],
+            "top_logits": [float(logits[i]) for i in top]}
+
+
+def qformer_lavis(blip2, image_tokens, q=None):
+    """BLIP-2's Q-Former as LAVIS's Qformer.py runs it for MiniGPT-4 (BertModel.forward with query_embeds and no
+    input_ids): embeddings.LayerNorm over the queries (no positions), then per layer BertAttention (self), in
+    layers i % cross_attention_freq == 0 BertAttention over the image tokens, and the query FFN; every block is
+    post-LN (LayerNorm(dense(x) + input)); masks all ones; "gelu" is the exact erf form."""
+    q = q or mtv.QFORMER
+    h, heads, eps = q["width"], q["heads"], 1e-12
+    hd = h // heads
+    t = {k: torch.from_numpy(v) for k, v in blip2.items()}
+    p = "Qformer.bert."
+    x = F.layer_norm(t["query_tokens"], (h,), t[p + "embeddings.LayerNorm.weight"], t[p + "embeddings.LayerNorm.bias"], eps=eps)
+
+    def attention(prefix, hidden, context):
+        def heads_of(z):
+            return z.view(1, -1, heads, hd).permute(0, 2, 1, 3)
+        lin = lambda name, z: F.linear(z, t[prefix + name + ".weight"], t[prefix + name + ".bias"])
+        query, key, value = heads_of(lin("self.query", hidden)), heads_of(lin("self.key", context)), heads_of(lin("self.value", context))
+        probs = (query @ key.transpose(-1, -2) / math.sqrt(hd)).softmax(dim=-1)
+        mixed = (probs @ value).permute(0, 2, 1, 3).reshape(1, -1, h)
+        return F.layer_norm(lin("output.dense", mixed) + hidden, (h,), t[prefix + "output.LayerNorm.weight"],
+                            t[prefix + "output.LayerNorm.bias"], eps=eps)
+
+    for i in range(q["layers"]):
+        s = f"{p}encoder.layer.{i}."
+        x = attention(s + "attention.", x, x)
+        if i % q["cross_freq"] == 0:
+            x = attention(s + "crossattention.", x, image_tokens)
+        mid = F.gelu(F.linear(x, t[s + "intermediate_query.dense.weight"], t[s + "intermediate_query.dense.bias"]))
+        x = F.layer_norm(F.linear(mid, t[s + "output_query.dense.weight"], t[s + "output_query.dense.bias"]) + x, (h,),
+                         t[s + "output_query.LayerNorm.weight"], t[s + "output_query.LayerNorm.bias"], eps=eps)
+    return x[0]
+
+
+def qformer_transformers(hf, image_tokens):
+    """transformers' Blip2QFormerModel loaded strictly from the Hugging Face layout make_test_vision.py writes."""
+    from transformers import Blip2QFormerConfig, Blip2QFormerModel
+    q = mtv.QFORMER
+    cfg = Blip2QFormerConfig(hidden_size=q["width"], num_hidden_layers=q["layers"], num_attention_heads=q["heads"],
+                             intermediate_size=q["ff"], encoder_hidden_size=q["encoder_width"],
+                             cross_attention_frequency=q["cross_freq"], hidden_act="gelu", layer_norm_eps=1e-12)
+    model = Blip2QFormerModel(cfg).eval()
+    model.load_state_dict({k[len("qformer."):]: torch.from_numpy(v) for k, v in hf.items() if k.startswith("qformer.")}, strict=True)
+    with torch.no_grad():
+        return model(query_embeds=torch.from_numpy(hf["query_tokens"]), encoder_hidden_states=image_tokens).last_hidden_state[0]
+
+
+def vit_transformers(hf, pixels):
+    """transformers' Blip2VisionModel on the Hugging Face layout: the blocks' output before its post_layernorm."""
+    from transformers import Blip2VisionConfig, Blip2VisionModel
+    cfg = Blip2VisionConfig(hidden_size=1408, intermediate_size=6144, num_hidden_layers=2, num_attention_heads=16,
+                            image_size=224, patch_size=14, hidden_act="gelu", layer_norm_eps=1e-6, qkv_bias=True)
+    model = Blip2VisionModel(cfg).eval()
+    vision = {k[len("vision_model."):]: torch.from_numpy(v) for k, v in hf.items() if k.startswith("vision_model.")}
+    model.load_state_dict(vision, strict=True)
+    with torch.no_grad():
+        return model(pixel_values=pixels, output_hidden_states=True).hidden_states[-1]
+
+
+def minigpt4_reference():
+    """MiniGPT-4 (Vicuna v0): Blip2ImageEvalProcessor (bicubic square resize to 224, CLIP normalization), EVA,
+    ln_vision over all 257 tokens, the Q-Former, llama_proj; the Q-Former and the ViT checked against transformers."""
+    eva, blip2, ck = mtv.eva_state_dict(), mtv.blip2_state_dict(), mtv.minigpt4_checkpoint()
+    hf = mtv.hf_blip2_layout(blip2, eva)
+    pixels = normalize(load_image().resize((224, 224), Image.Resampling.BICUBIC))
+    t = {k: torch.from_numpy(v) for k, v in blip2.items()}
+    with torch.no_grad():
+        vit = eva_vit(eva, pixels, 224)
+        theirs = vit_transformers(hf, pixels)
+        print("minigpt4: EVA port against transformers' Blip2VisionModel: max |diff|", float((vit - theirs).abs().max()))
+        tokens = F.layer_norm(vit, (1408,), t["ln_vision.weight"], t["ln_vision.bias"], eps=1e-5)
+        ours = qformer_lavis(blip2, tokens)
+        hf_out = qformer_transformers(hf, tokens)
+        gap = float((ours - hf_out).abs().max())
+        print("minigpt4: Q-Former port (LAVIS) against transformers' Blip2QFormerModel: max |diff|", gap,
+              "over values up to", float(ours.abs().max()))
+        assert gap < 1e-4, gap
+        c = {k: torch.from_numpy(v) for k, v in ck.items()}
+        emb = F.linear(ours, c["llama_proj.weight"], c["llama_proj.bias"])
+    return pixels[0].numpy(), ours.numpy(), emb.numpy()
+
+
+def minigpt4_first_logits(image_embeddings):
+    """HF LLaMA (Vicuna v0 is LLaMA-1: rms eps 1e-6) on MiniGPT-4's CONV_VISION_Vicuna0 prompt, split at
+    <ImageHere> and tokenized piece by piece with BOS on the first only (get_context_emb)."""
+    from transformers import LlamaConfig, LlamaForCausalLM
+    system = ("Give the following image: <Img>ImageContent</Img>. You will be able to see the image once I provide it "
+              "to you. Please answer my questions.")
+    before, after = system + "###Human: <Img>", "</Img> what is in the picture?###Assistant: "
+    ids_before, ids_after = llama_cpp_tokens([(before, True), (after, False)])
+    cfg = LlamaConfig(vocab_size=32000, hidden_size=256, intermediate_size=512, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=4, rms_norm_eps=1e-6, max_position_embeddings=1024,
+                      tie_word_embeddings=False)
+    model = LlamaForCausalLM(cfg).eval()
+    missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in mtv.llama_state_dict().items()}, strict=False)
+    assert not unexpected and all("rotary" in m for m in missing), (missing, unexpected)
     emb = model.model.embed_tokens
     with torch.no_grad():
         x = torch.cat([emb(torch.tensor(ids_before)), torch.from_numpy(image_embeddings), emb(torch.tensor(ids_after))])
@@ -207,6 +320,11 @@ def sample(a, rows):
 def main():
     path = os.path.join(ROOT, "Tests", "Fixtures", "vision.json")
     out = json.load(open(path)) if "--only" in sys.argv else {}
+    if "--only" not in sys.argv or "minigpt4" in sys.argv:
+        pixels, queries, emb = minigpt4_reference()
+        out["minigpt4"] = {"pixels_sample": pixels.reshape(-1)[::997].tolist(), "pixels_mean": float(pixels.mean()),
+                           "tokens": int(emb.shape[0]), "width": int(emb.shape[1]), "every": 1, "embeddings": sample(emb, 1),
+                           "qformer_out_sample": sample(queries, 8), "first_step": minigpt4_first_logits(emb)}
     if "--only" not in sys.argv or "gemma3" in sys.argv:
         pixels, emb, answer = gemma3_reference()
         out["gemma3"] = {"pixels_sample": pixels.reshape(-1)[::97].tolist(), "pixels_every": 97, "pixels_mean": float(pixels.mean()),

@@ -5,6 +5,8 @@ import gguf
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
+# Learned inputs rather than weights of a product: kept exact.
+F32_TENSORS = {"v.position_embd.weight", "mm.qformer.query"}
 
 
 def write_mmproj(path, tensors, *, projector, image_size, patch_size, width, ff, blocks, heads, eps,
@@ -12,7 +14,8 @@ def write_mmproj(path, tensors, *, projector, image_size, patch_size, width, ff,
                  use_gelu=False, scale_factor=None, name="mmproj", weight_dtype=np.float16, extra=None):
     """tensors: GGUF name -> float array (PyTorch layout). 2-D+ weights are stored as `weight_dtype`,
     1-D tensors (norms, biases, class embedding) as F32; the patch embedding stays 4-D.
-    extra: more metadata, key -> string or list of ints (as LLaVA-1.6's converter writes its pinpoints)."""
+    extra: more metadata, key -> string, int (u32), float (f32) or list of ints (as LLaVA-1.6's converter writes
+    its pinpoints)."""
     w = gguf.GGUFWriter(path, "clip")
     w.add_type("mmproj")
     w.add_name(name)
@@ -38,11 +41,15 @@ def write_mmproj(path, tensors, *, projector, image_size, patch_size, width, ff,
     for key, value in (extra or {}).items():
         if isinstance(value, str):
             w.add_string(key, value)
+        elif isinstance(value, int):
+            w.add_uint32(key, value)
+        elif isinstance(value, float):
+            w.add_float32(key, value)
         else:
             w.add_array(key, [int(v) for v in value])
     for name, t in tensors.items():
         t = np.ascontiguousarray(t, dtype=np.float32)
-        if t.ndim >= 2 and name != "v.position_embd.weight":
+        if t.ndim >= 2 and name not in F32_TENSORS:
             w.add_tensor(name, t.astype(weight_dtype))
         else:
             w.add_tensor(name, t)
