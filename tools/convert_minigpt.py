@@ -61,7 +61,9 @@ def eva_tensors(eva, image_size):
         need(eva, key, "EVA ViT-g")
     width = eva["cls_token"].shape[-1]
     patch = eva["patch_embed.proj.weight"].shape[-1]
-    n_blocks = 1 + max(int(m.group(1)) for k in eva for m in [re.match(r"blocks\.(\d+)\.", k)] if m)
+    n_blocks = 1 + max((int(m.group(1)) for k in eva for m in [re.match(r"blocks\.(\d+)\.", k)] if m), default=-1)
+    if n_blocks == 0:
+        need(eva, "blocks.0.attn.qkv.weight", "EVA ViT-g")
     # MiniGPT builds depth 39 and loads eva_vit_g.pth (40 blocks) with strict=False: the last block is unused.
     depth = min(n_blocks, 39)
     pos = eva["pos_embed"].reshape(-1, width)
@@ -141,7 +143,9 @@ def qformer_checkpoint(sd, path):
     if "query_tokens" not in sd:
         raise ConvertError(f"{path}: not a BLIP-2 checkpoint (no query_tokens)")
     if any(k.startswith(QFORMER_PREFIX) for k in sd):
-        return sd, {}
+        # blip2_pretrained_flant5xxl.pth has no ViT; a whole BLIP-2 model's state dict would (visual_encoder.*).
+        eva = {k[len("visual_encoder."):]: v for k, v in sd.items() if k.startswith("visual_encoder.")}
+        return sd, eva
     if any(k.startswith("qformer.encoder.") for k in sd):
         return lavis_from_hf_blip2(sd)
     raise ConvertError(f"{path}: holds query_tokens but neither LAVIS's Qformer.bert.* nor Hugging Face's qformer.* keys")
@@ -151,10 +155,15 @@ def qformer_tensors(qf, llama_proj_width, what):
     """The Q-Former's query path in mmproj names (docs/mmproj-extensions.md); the text half is left out."""
     g = lambda key: need(qf, key, what)
     width = g("query_tokens").shape[-1]
+    if llama_proj_width != width:
+        raise ConvertError(f"llama_proj takes {llama_proj_width}-wide inputs but the Q-Former is {width} wide: not a pair")
     t = {"mm.qformer.query": g("query_tokens").reshape(-1, width),
          "mm.qformer.ln.weight": g(QFORMER_PREFIX + "embeddings.LayerNorm.weight"),
          "mm.qformer.ln.bias": g(QFORMER_PREFIX + "embeddings.LayerNorm.bias")}
-    layers = 1 + max(int(m.group(1)) for k in qf for m in [re.match(r"Qformer\.bert\.encoder\.layer\.(\d+)\.", k)] if m)
+    layers = 1 + max((int(m.group(1)) for k in qf for m in [re.match(r"Qformer\.bert\.encoder\.layer\.(\d+)\.", k)] if m),
+                     default=-1)
+    if layers == 0:
+        g(QFORMER_PREFIX + "encoder.layer.0.attention.self.query.weight")
     cross = [i for i in range(layers) if QFORMER_PREFIX + f"encoder.layer.{i}.crossattention.self.query.weight" in qf]
     freq = cross[1] - cross[0] if len(cross) > 1 else layers
     if not cross or cross[0] != 0 or cross != list(range(0, layers, freq)):
@@ -170,9 +179,7 @@ def qformer_tensors(qf, llama_proj_width, what):
         for src, dst in parts + (cross_parts if i in cross else []) + ffn:
             for kind in ["weight", "bias"]:
                 t[d + dst + "." + kind] = g(s + src + "." + kind)
-    if llama_proj_width != width:
-        raise ConvertError(f"llama_proj takes {llama_proj_width}-wide inputs but the Q-Former is {width} wide: not a pair")
-    heads = width // 64
+    heads = width // 64  # BERT-base's head width (LAVIS builds the Q-Former from bert-base-uncased's config)
     return t, {"clip.vision.qformer.block_count": layers, "clip.vision.qformer.head_count": heads,
                "clip.vision.qformer.layer_norm_epsilon": 1e-12, "clip.vision.qformer.cross_attention_freq": freq}
 
@@ -272,27 +279,70 @@ def convert_llm(llama, ckpt, vocab_path, out_path, *, heads, kv_heads=None, eps=
     w.close()
 
 
-def load_state_dict(path):
+def load_state_dict(path, keep=None):
+    """A PyTorch checkpoint (.pth / .bin; LAVIS's and MiniGPT's {"model": ...} unwrapped) as float32 arrays, only the
+    keys `keep` accepts (all without it), converted one by one (memory-mapped where torch can)."""
     import torch
-    obj = torch.load(path, map_location="cpu")
+    try:
+        obj = torch.load(path, map_location="cpu", mmap=True)
+    except (TypeError, RuntimeError):  # torch < 2.1, or a file in the legacy (non-zip) format
+        obj = torch.load(path, map_location="cpu")
     obj = obj.get("model", obj) if isinstance(obj, dict) else obj
-    return {k: v.float().numpy() for k, v in obj.items() if hasattr(v, "float")}
+    return {k: v.float().numpy() for k, v in obj.items()
+            if hasattr(v, "float") and v.is_floating_point() and (keep is None or keep(k))}
 
 
-def load_llama(path):
+SAFETENSORS_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16}
+
+
+def load_safetensors(path, keep=None):
+    """A .safetensors file's floating-point tensors as float32 arrays (BF16 too, which NumPy lacks), read through a
+    memory map so that only the kept ones are read; integer buffers are left out."""
+    import json
+    import struct
+    with open(path, "rb") as f:
+        size = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(size))
+    data = np.memmap(path, dtype=np.uint8, mode="r", offset=8 + size)
+    out = {}
+    for k, info in header.items():
+        if k == "__metadata__" or (keep is not None and not keep(k)):
+            continue
+        begin, end = info["data_offsets"]
+        raw = np.array(data[begin:end])
+        if info["dtype"] == "BF16":
+            a = (raw.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
+        elif info["dtype"] in SAFETENSORS_DTYPES:
+            a = raw.view(SAFETENSORS_DTYPES[info["dtype"]]).astype(np.float32)
+        else:
+            continue
+        out[k] = a.reshape(info["shape"])
+    return out
+
+
+def load_llama(path, keep=None):
+    """A checkpoint file (.pth, .bin, .safetensors) or a Hugging Face folder of shards (safetensors preferred)."""
     import glob
     import os
     if os.path.isdir(path):
-        from safetensors.numpy import load_file
         sd = {}
         for f in sorted(glob.glob(os.path.join(path, "*.safetensors"))):
-            sd.update({k: v.astype(np.float32) for k, v in load_file(f).items()})
+            sd.update(load_safetensors(f, keep))
         if sd:
             return sd
         for f in sorted(glob.glob(os.path.join(path, "*.bin"))):
-            sd.update(load_state_dict(f))
+            sd.update(load_state_dict(f, keep))
+        if not sd:
+            raise ConvertError(f"{path}: no *.safetensors or *.bin weights in the folder")
         return sd
-    return load_state_dict(path)
+    if path.endswith(".safetensors"):
+        return load_safetensors(path, keep)
+    return load_state_dict(path, keep)
+
+
+# What convert_qformer_vision reads from BLIP-2's checkpoint, in both layouts (the language model's half is skipped:
+# a Hugging Face blip2-flan-t5-xxl folder is mostly T5).
+BLIP2_PREFIXES = ("query_tokens", "ln_vision.", "Qformer.bert.", "visual_encoder.", "qformer.", "vision_model.")
 
 
 def llama_config(path):
@@ -304,7 +354,7 @@ def llama_config(path):
         return {}
     c = json.load(open(f))
     out = {"heads": c.get("num_attention_heads"), "kv_heads": c.get("num_key_value_heads"), "eps": c.get("rms_norm_eps"),
-           "context": c.get("max_position_embeddings")}
+           "context": c.get("max_position_embeddings", c.get("max_sequence_length"))}  # LLaMA-1-era configs: the latter
     return {k: v for k, v in out.items() if v is not None}
 
 
@@ -326,7 +376,7 @@ def main():
         if a.variant == "minigpt4":
             if not a.qformer:
                 raise ConvertError("--variant minigpt4 needs --qformer (BLIP-2's checkpoint)")
-            qformer, hf_eva = qformer_checkpoint(load_llama(a.qformer), a.qformer)
+            qformer, hf_eva = qformer_checkpoint(load_llama(a.qformer, keep=lambda k: k.startswith(BLIP2_PREFIXES)), a.qformer)
             eva = load_state_dict(a.eva) if a.eva else hf_eva
             if not eva:
                 raise ConvertError(f"{a.qformer} holds no ViT: give --eva eva_vit_g.pth")
@@ -336,8 +386,10 @@ def main():
                 raise ConvertError(f"--variant {a.variant} needs --eva eva_vit_g.pth")
             convert_vision(load_state_dict(a.eva), ckpt, a.out_mmproj, VARIANTS[a.variant], name=name)
         config = llama_config(a.llama)
-        defaults = {"eps": 1e-6, "context": 2048} if a.variant == "minigpt4" else {}  # Vicuna v0 is LLaMA-1
-        options = {**defaults, **config}
+        if a.variant == "minigpt4":  # Vicuna v0 is LLaMA-1: rms eps 1e-6, 2048 positions, unless its config says otherwise
+            options = {"eps": 1e-6, "context": 2048, **config}
+        else:  # LLaMA-2-chat: eps 1e-5 and 4096 positions as before (early HF configs said 1e-6); heads from the config
+            options = {k: v for k, v in config.items() if k in ("heads", "kv_heads")}
         options["heads"] = a.heads or options.get("heads", 32)
         convert_llm(load_llama(a.llama), ckpt, a.vocab, a.out_llm, name=name, template=TEMPLATES[a.variant], **options)
     except ConvertError as e:

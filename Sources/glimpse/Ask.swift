@@ -1,8 +1,8 @@
 import ArgumentParser
 import Engine
 import Foundation
-import Tasks
 import Models
+import Tasks
 import UI
 import Vision
 
