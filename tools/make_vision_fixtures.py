@@ -2,10 +2,12 @@
 of MiniGPT-v2's EVA ViT-g, ln_vision and concat-4 projector), on the weights tools/make_test_vision.py
 generates, for Tests/Fixtures/vision.json: preprocessed pixels (a sample), image embeddings (a sample of
 tokens), and for MiniGPT-v2 the top logits of the first answer step through HF's LLaMA; for Gemma 3, HF's
-Gemma3ForConditionalGeneration (SigLIP, its projector, and the decoder reading the image tokens both ways).
+Gemma3ForConditionalGeneration (SigLIP, its projector, and the decoder reading the image tokens both ways); for
+MiniGPT-4, ports of its EVA and of LAVIS's Q-Former (checked against transformers' Blip2VisionModel and
+Blip2QFormerModel loaded from the Hugging Face blip2 layout), llama_proj, and HF's LLaMA on the Vicuna v0 prompt.
 
-Usage: make_vision_fixtures.py [--only gemma3]   (needs torch and transformers; LLAMA_CPP_PYTHON names an
-       interpreter with llama-cpp-python, for the prompts' token ids)
+Usage: make_vision_fixtures.py [--only gemma3|minigpt4 ...]   (needs torch and transformers; LLAMA_CPP_PYTHON names
+       an interpreter with llama-cpp-python, for the prompts' token ids; --only rewrites just those entries)
 """
 import sys
 import json
@@ -170,6 +172,14 @@ def qformer_lavis(blip2, image_tokens, q=None):
     return x[0]
 
 
+def load_strictly(model, weights):
+    """load_state_dict that allows only the model's buffers to be missing (the checkpoint holds parameters)."""
+    missing, unexpected = model.load_state_dict(weights, strict=False)
+    buffers = {name for name, _ in model.named_buffers()}
+    assert not unexpected and all(m in buffers for m in missing), (missing, unexpected)
+    print(f"  {type(model).__name__}: {len(weights)} tensors loaded, {len(missing)} buffers left as built")
+
+
 def qformer_transformers(hf, image_tokens):
     """transformers' Blip2QFormerModel loaded strictly from the Hugging Face layout make_test_vision.py writes."""
     from transformers import Blip2QFormerConfig, Blip2QFormerModel
@@ -178,7 +188,7 @@ def qformer_transformers(hf, image_tokens):
                              intermediate_size=q["ff"], encoder_hidden_size=q["encoder_width"],
                              cross_attention_frequency=q["cross_freq"], hidden_act="gelu", layer_norm_eps=1e-12)
     model = Blip2QFormerModel(cfg).eval()
-    model.load_state_dict({k[len("qformer."):]: torch.from_numpy(v) for k, v in hf.items() if k.startswith("qformer.")}, strict=True)
+    load_strictly(model, {k[len("qformer."):]: torch.from_numpy(v) for k, v in hf.items() if k.startswith("qformer.")})
     with torch.no_grad():
         return model(query_embeds=torch.from_numpy(hf["query_tokens"]), encoder_hidden_states=image_tokens).last_hidden_state[0]
 
@@ -190,7 +200,7 @@ def vit_transformers(hf, pixels):
                             image_size=224, patch_size=14, hidden_act="gelu", layer_norm_eps=1e-6, qkv_bias=True)
     model = Blip2VisionModel(cfg).eval()
     vision = {k[len("vision_model."):]: torch.from_numpy(v) for k, v in hf.items() if k.startswith("vision_model.")}
-    model.load_state_dict(vision, strict=True)
+    load_strictly(model, vision)
     with torch.no_grad():
         return model(pixel_values=pixels, output_hidden_states=True).hidden_states[-1]
 
