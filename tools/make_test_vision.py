@@ -10,6 +10,8 @@ the test models of the vision path (deterministic; NumPy only, so the test setup
   ln_vision and Q-Former at its real widths (768, 12 heads, FFN 3072, cross-attention from 1408-wide tokens; 4
   layers, cross-attending in 0 and 2) with 32 queries, llama_proj, and a 2-layer LLaMA-1-style Vicuna v0 decoder;
   test-minigpt4-hf-mmproj.gguf is the same weights converted from Hugging Face's blip2 key names.
+- bad-qformer-freq-mmproj.gguf / bad-qformer-missing-mmproj.gguf: tiny `qformer` files that must be refused (a
+  cross_attention_freq the tensors contradict; a layer's query projection left out).
 - test-gemma3-mmproj.gguf + test-gemma3.gguf: Gemma 3's SigLIP tower (2 blocks of width 64 at 64 px, 8 px
   patches), its pooling projector (8x8 patches -> 4x4 = 16 image tokens) and a 2-layer `gemma3` decoder (width
   64, Gemma 3's vocabulary), in Hugging Face's key names and norm convention (gemma3_state_dict).
@@ -192,6 +194,44 @@ def hf_blip2_layout(blip2, eva):
     return out
 
 
+def bad_qformer_files(folder):
+    """Two small mmproj files a user might meet from a broken converter, each to be refused in one line."""
+    import mmproj
+    r = _rng(5)
+    d, h = 64, 64
+    eva = {"cls_token": r.standard_normal((1, 1, d)), "pos_embed": r.standard_normal((1, 5, d)) * 0.1,
+           "patch_embed.proj.weight": r.standard_normal((d, 3, 14, 14)) * 0.02, "patch_embed.proj.bias": np.zeros(d)}
+    for n, shape in [("norm1.weight", (d,)), ("norm1.bias", (d,)), ("norm2.weight", (d,)), ("norm2.bias", (d,)),
+                     ("attn.qkv.weight", (3 * d, d)), ("attn.q_bias", (d,)), ("attn.v_bias", (d,)), ("attn.proj.weight", (d, d)),
+                     ("attn.proj.bias", (d,)), ("mlp.fc1.weight", (4 * d, d)), ("mlp.fc1.bias", (4 * d,)),
+                     ("mlp.fc2.weight", (d, 4 * d)), ("mlp.fc2.bias", (d,))]:
+        eva["blocks.0." + n] = r.standard_normal(shape) * 0.1
+    t, width, patch, depth = convert_minigpt.eva_tensors(eva, 28)
+    blip2 = {"query_tokens": r.standard_normal((1, 4, h)), "Qformer.bert.embeddings.LayerNorm.weight": np.ones(h),
+             "Qformer.bert.embeddings.LayerNorm.bias": np.zeros(h)}
+    for i in range(3):
+        s = f"Qformer.bert.encoder.layer.{i}."
+        parts = [("attention.self.query", h), ("attention.self.key", h), ("attention.self.value", h), ("attention.output.dense", h),
+                 ("intermediate_query.dense", h), ("output_query.dense", 2 * h)]
+        if i % 2 == 0:
+            parts += [("crossattention.self.query", h), ("crossattention.self.key", d), ("crossattention.self.value", d),
+                      ("crossattention.output.dense", h)]
+        for name, inp in parts:
+            out = 2 * h if name == "intermediate_query.dense" else h
+            blip2[s + name + ".weight"], blip2[s + name + ".bias"] = r.standard_normal((out, inp)) * 0.1, np.zeros(out)
+        for name in ["attention.output.LayerNorm", "output_query.LayerNorm"] + (["crossattention.output.LayerNorm"] if i % 2 == 0 else []):
+            blip2[s + name + ".weight"], blip2[s + name + ".bias"] = np.ones(h), np.zeros(h)
+    q, keys = convert_minigpt.qformer_tensors(blip2, h, "bad")
+    t.update(q)
+    t["v.post_ln.weight"], t["v.post_ln.bias"] = np.ones(d), np.zeros(d)
+    t["mm.0.weight"], t["mm.0.bias"] = r.standard_normal((LLM_WIDTH, h)) * 0.1, np.zeros(LLM_WIDTH)
+    for name, tensors, extra in [("bad-qformer-freq-mmproj.gguf", t, {**keys, "clip.vision.qformer.cross_attention_freq": 3}),
+                                 ("bad-qformer-missing-mmproj.gguf", {k: v for k, v in t.items() if k != "mm.qformer.blk.1.attn_q.weight"}, keys)]:
+        mmproj.write_mmproj(os.path.join(folder, name), tensors, projector="qformer", image_size=28, patch_size=14, width=d,
+                            ff=4 * d, blocks=depth, heads=2, eps=1e-6, projection_dim=LLM_WIDTH, activation="gelu_erf",
+                            post_ln_eps=1e-5, name="bad-qformer", extra=extra)
+
+
 GEMMA3 = dict(vision_width=64, vision_heads=2, vision_ff=128, vision_layers=2, image=64, patch=8, tokens=16,
               width=64, heads=2, kv_heads=1, head_dim=32, ff=128, layers=2, vocab=262144, window=512)
 
@@ -256,6 +296,8 @@ def main():
                                     heads=4, eps=1e-6, context=1024, name="test-minigpt4",
                                     template=convert_minigpt.TEMPLATES["minigpt4"])
         os.replace(out("test-minigpt4.gguf.tmp"), out("test-minigpt4.gguf"))
+    if not os.path.exists(out("bad-qformer-missing-mmproj.gguf")):
+        bad_qformer_files(folder)
     if not os.path.exists(out("test-gemma3.gguf")):
         g, sd = GEMMA3, gemma3_state_dict()
         convert_gemma3.convert_vision(sd, out("test-gemma3-mmproj.gguf"), heads=g["vision_heads"], tokens_per_image=g["tokens"],

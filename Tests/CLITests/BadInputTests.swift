@@ -89,6 +89,14 @@ final class BadInputTests: XCTestCase {
         try assertOneLineFailure(#"$GLIMPSE ask -m \#(m)/gemma-3-270m-q8_0.gguf --mmproj \#(m)/test-minigptv2-mmproj.gguf hi"#,
                                  mentions: "not a pair")
         try assertOneLineFailure(#"$GLIMPSE ask --mmproj \#(m)/tiny-llama-q8_0.gguf hi"#, mentions: "not a vision projector")
+        // MiniGPT-4's Q-Former: keys the tensors contradict, a tensor left out, a projector for another model.
+        let minigpt4 = "-m \(m)/test-minigpt4.gguf --image \(images)/rgb.png"
+        try assertOneLineFailure(#"$GLIMPSE ask \#(minigpt4) --mmproj \#(m)/bad-qformer-freq-mmproj.gguf hi"#,
+                                 mentions: "Q-Former layer 2 has cross-attention tensors, but cross_attention_freq 3 says it does not")
+        try assertOneLineFailure(#"$GLIMPSE ask \#(minigpt4) --mmproj \#(m)/bad-qformer-missing-mmproj.gguf hi"#,
+                                 mentions: "missing tensor 'mm.qformer.blk.1.attn_q.weight'")
+        try assertOneLineFailure(#"$GLIMPSE ask -m \#(m)/gemma-3-270m-q8_0.gguf --mmproj \#(m)/test-minigpt4-mmproj.gguf hi"#,
+                                 mentions: "not a pair")
     }
 
     func testBatchGoesOnPastBadLines() throws {
