@@ -24,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import convert_minigpt  # noqa: E402
+import make_test_vision  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 EVA = dict(width=1408, heads=16, ff=6144, blocks=39, patch=14)
@@ -48,25 +49,8 @@ def real_shape_weights(seed=0):
         eva[s + "attn.q_bias"], eva[s + "attn.v_bias"] = normal(r, (d,), 0.02), normal(r, (d,), 0.02)
         for n, out, inp in [("attn.proj", d, d), ("mlp.fc1", ff, d), ("mlp.fc2", d, ff)]:
             eva[s + n + ".weight"], eva[s + n + ".bias"] = normal(r, (out, inp), inp ** -0.5), normal(r, (out,), 0.02)
-    q = QFORMER
-    h, qff, c = q["width"], q["ff"], q["encoder_width"]
-    blip2 = {"query_tokens": normal(r, (1, q["queries"], h), 0.5),
-             "ln_vision.weight": 1 + normal(r, (c,), 0.1), "ln_vision.bias": normal(r, (c,), 0.1),
-             "Qformer.bert.embeddings.LayerNorm.weight": 1 + normal(r, (h,), 0.1),
-             "Qformer.bert.embeddings.LayerNorm.bias": normal(r, (h,), 0.1)}
-    for i in range(q["layers"]):
-        s = f"Qformer.bert.encoder.layer.{i}."
-        linears = [("attention.self.query", h, h), ("attention.self.key", h, h), ("attention.self.value", h, h),
-                   ("attention.output.dense", h, h), ("intermediate_query.dense", qff, h), ("output_query.dense", h, qff)]
-        norms = ["attention.output.LayerNorm", "output_query.LayerNorm"]
-        if i % q["cross_freq"] == 0:
-            linears += [("crossattention.self.query", h, h), ("crossattention.self.key", h, c),
-                        ("crossattention.self.value", h, c), ("crossattention.output.dense", h, h)]
-            norms.append("crossattention.output.LayerNorm")
-        for n, out, inp in linears:
-            blip2[s + n + ".weight"], blip2[s + n + ".bias"] = normal(r, (out, inp), inp ** -0.5), normal(r, (out,), 0.02)
-        for n in norms:
-            blip2[s + n + ".weight"], blip2[s + n + ".bias"] = 1 + normal(r, (h,), 0.1), normal(r, (h,), 0.1)
+    blip2 = make_test_vision.blip2_state_dict(QFORMER, seed=seed)
+    h = QFORMER["width"]
     ck = {"llama_proj.weight": normal(r, (LLM_WIDTH, h), h ** -0.5), "llama_proj.bias": normal(r, (LLM_WIDTH,), 0.02)}
     return eva, blip2, ck
 

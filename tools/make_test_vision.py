@@ -125,11 +125,10 @@ def llama_state_dict(vocab=32000, layers=2, ff=512):
 QFORMER = dict(width=768, heads=12, ff=3072, layers=4, queries=32, encoder_width=1408, cross_freq=2)
 
 
-def blip2_state_dict():
+def blip2_state_dict(q=QFORMER, seed=2023):
     """BLIP-2's checkpoint as LAVIS saves it (blip2_pretrained_flant5xxl.pth): query tokens, ln_vision and the
-    Q-Former's query path under Qformer.bert.*."""
-    q = QFORMER
-    r = _rng(2023)
+    Q-Former's query path under Qformer.bert.*, of the shape `q` gives."""
+    r = _rng(seed)
     h, ff, c = q["width"], q["ff"], q["encoder_width"]
     ln = lambda n: (1 + 0.1 * r.standard_normal(n), 0.1 * r.standard_normal(n))
     sd = {"query_tokens": r.standard_normal((1, q["queries"], h)) * 0.5}

@@ -121,15 +121,22 @@ def minigpt_reference():
 
 def minigpt_first_logits(image_embeddings):
     """HF LLaMA on MiniGPT-v2's prompt: segments around the image tokenized separately, BOS on the first only."""
-    from transformers import LlamaConfig, LlamaForCausalLM
     before, after = "<s>[INST] <Img>", "</Img> [vqa] what is in the picture? [/INST]"
+    return llama_first_step(convert_and_merge(), before, image_embeddings, after, eps=1e-5)
+
+
+def llama_first_step(llama, before, image_embeddings, after, eps):
+    """The test decoder (make_test_vision.llama_state_dict's shapes) as HF's LlamaForCausalLM, fed the prompt MiniGPT's
+    get_context_emb builds: the text around the image tokenized piece by piece, BOS on the first only, the image's
+    embeddings between. The next-token logits' top 10, with the ids."""
+    from transformers import LlamaConfig, LlamaForCausalLM
     ids_before, ids_after = llama_cpp_tokens([(before, True), (after, False)])
-    llama = convert_and_merge()
     cfg = LlamaConfig(vocab_size=32000, hidden_size=256, intermediate_size=512, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=4, rms_norm_eps=1e-5, max_position_embeddings=1024,
+                      num_attention_heads=4, num_key_value_heads=4, rms_norm_eps=eps, max_position_embeddings=1024,
                       tie_word_embeddings=False)
     model = LlamaForCausalLM(cfg).eval()
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in llama.items()}, strict=False)
+    missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in llama.items()}, strict=False)
+    assert not unexpected and all("rotary" in m for m in missing), (missing, unexpected)
     emb = model.model.embed_tokens
     with torch.no_grad():
         x = torch.cat([emb(torch.tensor(ids_before)), torch.from_numpy(image_embeddings), emb(torch.tensor(ids_after))])
@@ -231,24 +238,10 @@ def minigpt4_reference():
 def minigpt4_first_logits(image_embeddings):
     """HF LLaMA (Vicuna v0 is LLaMA-1: rms eps 1e-6) on MiniGPT-4's CONV_VISION_Vicuna0 prompt, split at
     <ImageHere> and tokenized piece by piece with BOS on the first only (get_context_emb)."""
-    from transformers import LlamaConfig, LlamaForCausalLM
     system = ("Give the following image: <Img>ImageContent</Img>. You will be able to see the image once I provide it "
               "to you. Please answer my questions.")
     before, after = system + "###Human: <Img>", "</Img> what is in the picture?###Assistant: "
-    ids_before, ids_after = llama_cpp_tokens([(before, True), (after, False)])
-    cfg = LlamaConfig(vocab_size=32000, hidden_size=256, intermediate_size=512, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=4, rms_norm_eps=1e-6, max_position_embeddings=1024,
-                      tie_word_embeddings=False)
-    model = LlamaForCausalLM(cfg).eval()
-    missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in mtv.llama_state_dict().items()}, strict=False)
-    assert not unexpected and all("rotary" in m for m in missing), (missing, unexpected)
-    emb = model.model.embed_tokens
-    with torch.no_grad():
-        x = torch.cat([emb(torch.tensor(ids_before)), torch.from_numpy(image_embeddings), emb(torch.tensor(ids_after))])
-        logits = model(inputs_embeds=x[None]).logits[0, -1].numpy()
-    top = np.argsort(-logits)[:10]
-    return {"ids_before": ids_before, "ids_after": ids_after, "top_ids": [int(i) for i in top],
-            "top_logits": [float(logits[i]) for i in top]}
+    return llama_first_step(mtv.llama_state_dict(), before, image_embeddings, after, eps=1e-6)
 
 
 def gemma3_reference():
