@@ -226,7 +226,8 @@ public actor Engine {
                 messages[first].content = String(repeating: template.imagePrefix, count: request.images.count)
                     + messages[first].content
             }
-            return try PromptChunk.build(text: wrapped(template.render(messages), marker, vision), marker: marker,
+            let text = template.numberingImages(template.render(messages))
+            return try PromptChunk.build(text: wrapped(text, marker, vision), marker: marker,
                                          imageCount: request.images.count, tokenizer: model.tokenizer, parseSpecial: true)
         case .raw(let text):
             let full = !request.images.isEmpty && !text.contains(marker)

@@ -12,6 +12,7 @@ public enum ArchitectureRegistry {
     public static let all: [any Architecture.Type] = [
         LlamaArchitecture.self,
         Gemma3Architecture.self,
+        GemmaArchitecture.self,
         Qwen2Architecture.self,
     ]
 

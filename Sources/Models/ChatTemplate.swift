@@ -28,9 +28,21 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     case chatml
     /// Gemma: "<start_of_turn>user\n…<end_of_turn>\n<start_of_turn>model\n"
     case gemma
+    /// Mini-Gemini's `conv_gemma` (MGM-2B): Gemma's turns, each answer followed by "<eos>", no system prompt.
+    case mgmGemma
+    /// Mini-Gemini's `conv_vicuna_v1` (MGM-7B/13B): LLaVA's layout with "curious user" in the system text.
+    case mgmVicuna
+    /// Mini-Gemini's `conv_llama_3` (MGM-8B): LLaMA-3 headers, but answers open with the *system* header, as
+    /// MGM's code (and so its training) has it.
+    case mgmLlama3
 
     static let vicunaSystem = "A chat between a curious human and an artificial intelligence assistant. "
         + "The assistant gives helpful, detailed, and polite answers to the human's questions."
+    static let mgmVicunaSystem = "A chat between a curious user and an artificial intelligence assistant. "
+        + "The assistant gives helpful, detailed, and polite answers to the user's questions."
+    static let mgmLlama3System = "You are a helpful language and vision assistant. You are able to understand the visual "
+        + "content that the user provides, and assist the user with a variety of tasks using natural language."
+    static let llama3SystemHeader = "<|start_header_id|>system<|end_header_id|>\n\n"
     static let minigpt4System = "Give the following image: <Img>ImageContent</Img>. "
         + "You will be able to see the image once I provide it to you. Please answer my questions."
 
@@ -39,7 +51,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     public var imageMarker: String {
         switch self {
         case .minigpt4, .minigpt4llama2, .llama2, .minigptv2: return "<ImageHere>"
-        case .vicuna, .chatml, .gemma: return "<image>"
+        case .vicuna, .chatml, .gemma, .mgmGemma, .mgmVicuna, .mgmLlama3: return "<image>"
         }
     }
 
@@ -48,7 +60,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     public var imagePrefix: String {
         switch self {
         case .minigpt4, .minigpt4llama2, .llama2, .minigptv2: return "<Img><ImageHere></Img> "
-        case .vicuna, .chatml: return "<image>\n"
+        case .vicuna, .chatml, .mgmGemma, .mgmVicuna, .mgmLlama3: return "<image>\n"
         case .gemma: return "<image>"
         }
     }
@@ -62,7 +74,9 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
         case .vicuna: return ["USER:"]
         case .llama2, .minigptv2: return ["[INST]"]
         case .chatml: return ["<|im_end|>"]
-        case .gemma: return ["<end_of_turn>"]
+        case .gemma, .mgmGemma: return ["<end_of_turn>"]
+        case .mgmVicuna: return ["</s>", "USER:"]
+        case .mgmLlama3: return ["<|eot_id|>"]
         }
     }
 
@@ -70,9 +84,28 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     /// built-in `shapes`. Other models read a tag as two words of the question.
     public var understandsTaskTags: Bool { self == .minigptv2 }
 
+    /// Mini-Gemini's conversations: its `--ocr` and `--gen` modes, and "Image k:" before each of several images.
+    public var isMiniGemini: Bool { [.mgmGemma, .mgmVicuna, .mgmLlama3].contains(self) }
+
+    /// MGM's CLI numbers the images when a prompt holds two or more: "Image 1:<image>…Image 2:<image>".
+    public func numberingImages(_ text: String) -> String {
+        let pieces = text.components(separatedBy: imageMarker)
+        guard isMiniGemini, pieces.count > 2 else { return text }
+        var out = ""
+        for (i, piece) in pieces.enumerated() {
+            out += piece
+            if i < pieces.count - 1 { out += "Image \(i + 1):" + imageMarker }
+        }
+        return out
+    }
+
     /// Chooses a template from the file's template text, else from tokens the vocabulary has.
     public static func detect(templateText: String?, architecture: String, hasToken: (String) -> Bool) -> ChatTemplate {
         if let t = templateText {
+            // Written by tools/convert_mgm.py (docs/mmproj-extensions.md): MGM's conversations look like others'.
+            if t.contains("MGM conv_gemma") { return .mgmGemma }
+            if t.contains("MGM conv_vicuna_v1") { return .mgmVicuna }
+            if t.contains("MGM conv_llama_3") { return .mgmLlama3 }
             if t.contains("<|im_start|>") { return .chatml }
             if t.contains("<start_of_turn>") { return .gemma }
             if t.contains("###Human") { return .minigpt4 }
@@ -143,6 +176,33 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
                 pendingSystem = ""
             }
             out += "<start_of_turn>model\n"
+        case .mgmGemma:
+            // SeparatorStyle.GEMMA with sep "" and sep2 "<eos>": the "<eos>" after each answer is in the prompt.
+            var pendingSystem = system.map { $0 + "\n\n" } ?? ""
+            for m in turns {
+                if m.role == .user {
+                    out += "<start_of_turn>user\n\(pendingSystem)\(m.content)<end_of_turn>\n"
+                    pendingSystem = ""
+                } else {
+                    out += "<start_of_turn>model\n\(m.content)<end_of_turn>\n<eos>"
+                }
+            }
+            out += "<start_of_turn>model\n"
+        case .mgmVicuna:
+            out = (system ?? Self.mgmVicunaSystem) + " "
+            for m in turns {
+                out += m.role == .user ? "USER: \(m.content) " : "ASSISTANT: \(m.content)</s>"
+            }
+            out += "ASSISTANT:"
+        case .mgmLlama3:
+            // SeparatorStyle.LLAMA_3: system + sep, then role + message + sep; roles are the user header and,
+            // for answers, the system header again.
+            out = Self.llama3SystemHeader + (system ?? Self.mgmLlama3System) + "<|eot_id|>"
+            for m in turns {
+                let header = m.role == .user ? "<|start_header_id|>user<|end_header_id|>\n\n" : Self.llama3SystemHeader
+                out += header + m.content + "<|eot_id|>"
+            }
+            out += Self.llama3SystemHeader
         }
         return out
     }

@@ -36,6 +36,8 @@ public struct DecoderBlueprint: Sendable {
     public var activation: Activation
     /// Multiplies token embeddings (not injected image embeddings): sqrt(n_embd) for gemma.
     public var embeddingScale: Float = 1
+    /// Whether `embeddingScale` also multiplies injected embeddings (image tokens): gemma, not gemma3.
+    public var scalesInjectedEmbeddings = false
     /// Scale of q·k (1/sqrt(head_dim) for llama).
     public var attentionScale: Float
     /// logits = c·tanh(logits/c) when set.

@@ -96,6 +96,9 @@ public final class TransformerDecoder: @unchecked Sendable {
             e.withUnsafeBufferPointer { src in
                 x.pointer.update(from: src.baseAddress! + start * d, count: n * d)
             }
+            if blueprint.scalesInjectedEmbeddings && blueprint.embeddingScale != 1 {
+                Ops.scale(x.pointer, blueprint.embeddingScale, n * d)
+            }
         }
     }
 

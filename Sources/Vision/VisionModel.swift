@@ -56,8 +56,9 @@ public final class VisionModel: @unchecked Sendable {
         notes = Self.unsupportedFeatures(of: file, imageSize: hp.imageSize)
         encoder = try VisionEncoder(file: file, hp: hp, activation: activation)
         projector = try kind.init(file: file, encoderWidth: hp.embeddingLength)
-        preprocessor = ImagePreprocessor(size: hp.imageSize, mean: hp.imageMean, std: hp.imageStd,
-                                         fit: kind.fit(mean: hp.imageMean), filter: kind.filter)
+        preprocessor = (projector as? any ImagePathProjector)?.preprocessor
+            ?? ImagePreprocessor(size: hp.imageSize, mean: hp.imageMean, std: hp.imageStd,
+                                 fit: kind.fit(mean: hp.imageMean), filter: kind.filter)
     }
 
     /// LLaVA-1.6 (LLaVA-NeXT) projectors list the tiling resolutions of its "anyres" scheme. Glimpse encodes
@@ -80,7 +81,16 @@ public final class VisionModel: @unchecked Sendable {
     }
 
     public func embed(pixels: [Float], pool: ThreadPool, progress: ((Double) -> Void)? = nil) -> [Float] {
-        project(hiddenStates: encoder.encode(pixels, pool: pool, progress: progress), pool: pool)
+        if let own = projector as? any ImagePathProjector {
+            return own.embed(pixels: pixels, encoder: encoder, pool: pool, progress: progress)
+        }
+        return project(hiddenStates: encoder.encode(pixels, pool: pool, progress: progress), pool: pool)
+    }
+
+    /// Mini-Gemini's image tokens before its final projector (CLIP's features plus the mined ones); nil for
+    /// other projectors.
+    public func minedFeatures(pixels: [Float], pool: ThreadPool) -> [Float]? {
+        (projector as? any ImagePathProjector)?.minedFeatures(pixels: pixels, encoder: encoder, pool: pool, progress: nil)
     }
 
     /// The encoder's hidden states (as `hiddenStates` gives them) -> the image's token embeddings.

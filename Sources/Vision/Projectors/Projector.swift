@@ -30,12 +30,25 @@ extension Projector {
     var usesClassToken: Bool { false }
 }
 
+/// A projector that takes over the whole image path, from the preprocessed image to the embeddings, because it
+/// reads the image itself besides the encoder's features (Mini-Gemini: a ConvNeXt at high resolution, and several
+/// CLIP views of one image).
+protocol ImagePathProjector: Projector {
+    /// How the image is prepared: the tensor `embed` receives.
+    var preprocessor: ImagePreprocessor { get }
+    /// Preprocessed image -> `outputTokens(patches:)` rows of `outputWidth`; `progress` hears the fraction done.
+    func embed(pixels: [Float], encoder: VisionEncoder, pool: ThreadPool, progress: ((Double) -> Void)?) -> [Float]
+    /// The image tokens before the final projection (for tests and tools).
+    func minedFeatures(pixels: [Float], encoder: VisionEncoder, pool: ThreadPool, progress: ((Double) -> Void)?) -> [Float]
+}
+
 enum ProjectorRegistry {
     static let all: [any Projector.Type] = [
         MLPProjector.self,
         MiniGPTv2Projector.self,
         Gemma3Projector.self,
         QFormerProjector.self,
+        MiniGeminiProjector.self,
     ]
 
     static func projector(named name: String) -> (any Projector.Type)? { all.first { $0.name == name } }
