@@ -14,8 +14,8 @@ def write_mmproj(path, tensors, *, projector, image_size, patch_size, width, ff,
                  use_gelu=False, scale_factor=None, name="mmproj", weight_dtype=np.float16, extra=None):
     """tensors: GGUF name -> float array (PyTorch layout). 2-D+ weights are stored as `weight_dtype`,
     1-D tensors (norms, biases, class embedding) as F32; the patch embedding stays 4-D.
-    extra: more metadata, key -> string, int (u32), float (f32) or list of ints (as LLaVA-1.6's converter writes
-    its pinpoints)."""
+    extra: more metadata, key -> string, bool, int (u32), float (f32), list of ints (i32, as LLaVA-1.6's converter
+    writes its pinpoints) or a NumPy uint32 array (a u32 array)."""
     w = gguf.GGUFWriter(path, "clip")
     w.add_type("mmproj")
     w.add_name(name)
@@ -41,6 +41,10 @@ def write_mmproj(path, tensors, *, projector, image_size, patch_size, width, ff,
     for key, value in (extra or {}).items():
         if isinstance(value, str):
             w.add_string(key, value)
+        elif isinstance(value, (bool, np.bool_)):
+            w.add_bool(key, bool(value))
+        elif isinstance(value, np.ndarray) and value.dtype == np.uint32:
+            w.add_key_value(key, [int(v) for v in value], gguf.GGUFValueType.ARRAY, sub_type=gguf.GGUFValueType.UINT32)
         elif isinstance(value, int):
             w.add_uint32(key, value)
         elif isinstance(value, float):
