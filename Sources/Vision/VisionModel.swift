@@ -82,7 +82,7 @@ public final class VisionModel: @unchecked Sendable {
 
     public func embed(pixels: [Float], pool: ThreadPool, progress: ((Double) -> Void)? = nil) -> [Float] {
         if let own = projector as? any ImagePathProjector {
-            return own.embed(pixels: pixels, encoder: encoder, pool: pool, progress: progress)
+            return own.embed(pixels: pixels, encoder: encoder, pool: pool, progress: progress, timing: nil)
         }
         return project(hiddenStates: encoder.encode(pixels, pool: pool, progress: progress), pool: pool)
     }
@@ -90,7 +90,18 @@ public final class VisionModel: @unchecked Sendable {
     /// Mini-Gemini's image tokens before its final projector (CLIP's features plus the mined ones); nil for
     /// other projectors.
     public func minedFeatures(pixels: [Float], pool: ThreadPool) -> [Float]? {
-        (projector as? any ImagePathProjector)?.minedFeatures(pixels: pixels, encoder: encoder, pool: pool, progress: nil)
+        (projector as? any ImagePathProjector)?.minedFeatures(pixels: pixels, encoder: encoder, pool: pool, progress: nil, timing: nil)
+    }
+
+    /// Whether the projector reads the image itself beside the encoder (Mini-Gemini), timed by `timedEmbed`.
+    public var ownsImagePath: Bool { projector is any ImagePathProjector }
+
+    /// For projectors that own the image path: the embeddings and the seconds each part took (`glimpse bench`).
+    public func timedEmbed(pixels: [Float], pool: ThreadPool) -> (embeddings: [Float], parts: [(String, Double)])? {
+        guard let own = projector as? any ImagePathProjector else { return nil }
+        var parts: [(String, Double)] = []
+        let e = own.embed(pixels: pixels, encoder: encoder, pool: pool, progress: nil) { parts.append(($0, $1)) }
+        return (e, parts)
     }
 
     /// The encoder's hidden states (as `hiddenStates` gives them) -> the image's token embeddings.

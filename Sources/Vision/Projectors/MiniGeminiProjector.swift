@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 import GGUF
 import Tensors
 
@@ -143,13 +144,25 @@ struct MiniGeminiProjector: ImagePathProjector {
 
     // MARK: Forward
 
-    func embed(pixels: [Float], encoder: VisionEncoder, pool: ThreadPool, progress: ((Double) -> Void)?) -> [Float] {
-        let mined = minedFeatures(pixels: pixels, encoder: encoder, pool: pool, progress: progress)
-        return mlp.project(mined, count: mined.count / width, pool: pool)
+    func embed(pixels: [Float], encoder: VisionEncoder, pool: ThreadPool, progress: ((Double) -> Void)?,
+               timing: ((String, Double) -> Void)?) -> [Float] {
+        let mined = minedFeatures(pixels: pixels, encoder: encoder, pool: pool, progress: progress, timing: timing)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let out = mlp.project(mined, count: mined.count / width, pool: pool)
+        timing?("projector", Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        return out
     }
 
-    /// Every view's CLIP tokens plus what mining found, before the projector: `[tokens][C]`.
-    func minedFeatures(pixels: [Float], encoder: VisionEncoder, pool: ThreadPool, progress: ((Double) -> Void)?) -> [Float] {
+    /// Every view's CLIP tokens plus what mining found, before the projector: `[tokens][C]`. `timing` hears the
+    /// seconds each part took: "encoder" (CLIP, all views), "hr_encoder" (ConvNeXt), "mining".
+    func minedFeatures(pixels: [Float], encoder: VisionEncoder, pool: ThreadPool, progress: ((Double) -> Void)?,
+                       timing: ((String, Double) -> Void)? = nil) -> [Float] {
+        var clock = DispatchTime.now().uptimeNanoseconds
+        func lap(_ part: String) {
+            let now = DispatchTime.now().uptimeNanoseconds
+            timing?(part, Double(now - clock) / 1e9)
+            clock = now
+        }
         let views = views(hrPixels: pixels)
         let n = encoder.gridSide * encoder.gridSide, d = width
         // Progress in proportion to multiply-adds: CLIP per view, the ConvNeXt's blocks.
@@ -163,12 +176,15 @@ struct MiniGeminiProjector: ImagePathProjector {
             done += clipCost
             clip.append(encoder.hasClassToken ? Array(hidden[d...]) : hidden)
         }
+        lap("encoder")
         let base = done
         let maps = hr.encode(pixels, side: hrSide, pool: pool) { f in progress?((base + f * (total - base)) / total) }
+        lap("hr_encoder")
         let fused = FusedMap(maps: maps, side: hrSide / ConvNeXtEncoder.stemStride)
         var out: [Float] = []
         out.reserveCapacity(views.count * n * d)
         for (view, x) in zip(views, clip) { out += mine(x, tokens: n, region: view.region, fused: fused, pool: pool) }
+        lap("mining")
         progress?(1)
         return out
     }

@@ -37,9 +37,12 @@ protocol ImagePathProjector: Projector {
     /// How the image is prepared: the tensor `embed` receives.
     var preprocessor: ImagePreprocessor { get }
     /// Preprocessed image -> `outputTokens(patches:)` rows of `outputWidth`; `progress` hears the fraction done.
-    func embed(pixels: [Float], encoder: VisionEncoder, pool: ThreadPool, progress: ((Double) -> Void)?) -> [Float]
+    /// `timing` hears the seconds each named part took (for `glimpse bench`).
+    func embed(pixels: [Float], encoder: VisionEncoder, pool: ThreadPool, progress: ((Double) -> Void)?,
+               timing: ((String, Double) -> Void)?) -> [Float]
     /// The image tokens before the final projection (for tests and tools).
-    func minedFeatures(pixels: [Float], encoder: VisionEncoder, pool: ThreadPool, progress: ((Double) -> Void)?) -> [Float]
+    func minedFeatures(pixels: [Float], encoder: VisionEncoder, pool: ThreadPool, progress: ((Double) -> Void)?,
+                       timing: ((String, Double) -> Void)?) -> [Float]
 }
 
 enum ProjectorRegistry {
