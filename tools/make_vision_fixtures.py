@@ -4,9 +4,10 @@ generates, for Tests/Fixtures/vision.json: preprocessed pixels (a sample), image
 tokens), and for MiniGPT-v2 the top logits of the first answer step through HF's LLaMA; for Gemma 3, HF's
 Gemma3ForConditionalGeneration (SigLIP, its projector, and the decoder reading the image tokens both ways); for
 MiniGPT-4, ports of its EVA and of LAVIS's Q-Former (checked against transformers' Blip2VisionModel and
-Blip2QFormerModel loaded from the Hugging Face blip2 layout), llama_proj, and HF's LLaMA on the Vicuna v0 prompt.
+Blip2QFormerModel loaded from the Hugging Face blip2 layout), llama_proj, and HF's LLaMA on the Vicuna v0 prompt; for
+Mini-Gemini ("mgm", "mgm_hd"), tools/mgm_reference.py (CLIP and ConvNeXt, patch info mining, MGM-2B's Gemma).
 
-Usage: make_vision_fixtures.py [--only gemma3|minigpt4 ...]   (needs torch and transformers; LLAMA_CPP_PYTHON names
+Usage: make_vision_fixtures.py [--only gemma3|minigpt4|mgm ...]   (needs torch and transformers; LLAMA_CPP_PYTHON names
        an interpreter with llama-cpp-python, for the prompts' token ids; --only rewrites just those entries)
 """
 import sys
@@ -294,6 +295,85 @@ def gemma3_reference():
         "causal_top_logits": [float(causal[i]) for i in top]}
 
 
+def r5(a):
+    """Rounded to 5 decimals, written short (float64, so that the JSON holds '0.12346', not float32's long repr)."""
+    return np.round(np.asarray(a, np.float64), 5).tolist()
+
+
+MGM_CONFIG_SKIP = ("model_type", "architectures", "_name_or_path", "transformers_version", "torch_dtype")
+
+
+def mgm_reference(sd, variant):
+    """Mini-Gemini (tools/mgm_reference.py, a port of MGM's code on transformers' CLIP and Gemma and timm's ConvNeXt)
+    on make_test_mgm's weights: the HR and LR pixels, the fused ConvNeXt map, CLIP's features, the mined tokens
+    (x + out, before mm_projector), the image embeddings, and the first-step logits of a chat question in MGM's
+    conv_gemma, the prompt cut at <image> and tokenized as tokenizer_image_token does (BOS once) by llama.cpp."""
+    import make_test_mgm as mk
+    import mgm_reference as ref
+    config = mk.config(variant)
+    v = mk.VARIANTS[variant]
+    model = ref.MGMReference(sd, **v, llm={k: x for k, x in config.items() if k not in MGM_CONFIG_SKIP})
+    keep = {}
+    emb = model.image_embeddings(load_image(), keep)
+    n = (336 // 14) ** 2
+    # The mining of view 0 again, reformulated in float64 NumPy (keys never formed), against the port.
+    view0_map = keep["hr_map_global"] if v["image_global"] else keep["hr_map"][..., :keep["hr_map"].shape[-1] // v["image_grid"],
+                                                                                 :keep["hr_map"].shape[-1] // v["image_grid"]]
+    alt = ref.mining_reformulated(sd, keep["raw"][:n].numpy(), view0_map[0].numpy(), 24)
+    gap = float(np.abs(alt - keep["mined_only"][:n].numpy()).max())
+    print(f"{variant}: mining reformulated (float64) against the port: max |diff| {gap:.3g} over values up to "
+          f"{float(np.abs(alt).max()):.3g}")
+    assert gap < 1e-4, gap
+    p = keep["attention"]
+    entropy = float(-(p * p.clamp_min(1e-30).log()).sum(-1).mean())
+    top_p = float(p.max(-1).values.mean())
+    print(f"{variant}: mining softmax over {p.shape[-1]} candidates: mean top probability {top_p:.3f}, mean entropy "
+          f"{entropy:.2f} (uniform {math.log(p.shape[-1]):.2f})")
+    question = "What is in the image?"
+    # conv_gemma's get_prompt for one user turn "<image>\n" + question and the open model turn, cut at <image>.
+    before, after = "<start_of_turn>user\n", f"\n{question}<end_of_turn>\n<start_of_turn>model\n"
+    ids_before, ids_after = llama_cpp_tokens([(before, True), (after, True)], vocab=mk.VOCAB)
+    assert ids_before[0] == ids_after[0] == config["bos_token_id"], (ids_before, ids_after)
+    ids_after = ids_after[1:]  # tokenizer_image_token: every chunk but the first loses its BOS
+    logits = model.first_step_logits(ids_before, emb, ids_after).numpy()
+    top = np.argsort(-logits)[:20]
+    hr, views = keep["hr"][0].numpy(), keep["views"]
+    lr0 = (views[-1] if v["image_global"] else views[0]).numpy()  # view 0 in token order: the global one, or the only one
+    mined = keep["mined"].numpy()
+    rows = [0, 1, 300, n - 1] if v["image_grid"] == 1 else [0, 300, n, 3 * n + 123, 5 * n - 1]
+    every = 9 if v["image_grid"] == 1 else 45
+    hr_map = keep["hr_map"][0].numpy()
+    entry = {
+        "image_size_aux": v["image_size_aux"], "image_grid": v["image_grid"], "image_global": v["image_global"],
+        "views": ["global", "TL", "TR", "BL", "BR"] if v["image_global"] else ["TL", "TR", "BL", "BR"] if v["image_grid"] == 2 else ["single"],
+        "hr_pixels_shape": list(hr.shape), "hr_pixels_every": 2999 if v["image_grid"] == 1 else 11999,
+        "lr_pixels_shape": list(lr0.shape), "lr_pixels_every": 997,
+        "tokens": int(emb.shape[0]), "width": int(emb.shape[1]), "every": every, "embeddings": r5(emb.numpy()[::every]),
+        "mined_rows": rows, "mined_sample": [r5(mined[i]) for i in rows],
+        "clip_every": 997, "hr_map_shape": list(hr_map.shape), "hr_map_every": 99991,
+        "mining_attention": {"top_probability_mean": top_p, "entropy_mean": entropy},
+        "check": {"mining_reformulated_max_abs_diff": gap},
+    }
+    entry["hr_pixels_sample"] = r5(hr.reshape(-1)[::entry["hr_pixels_every"]])
+    entry["hr_pixels_mean"] = float(hr.mean())
+    entry["lr_pixels_sample"] = r5(lr0.reshape(-1)[::997])
+    entry["lr_pixels_mean"] = float(lr0.mean())
+    if v["image_grid"] > 1:  # the first tile (CLIP's first input) too
+        tile = views[0].numpy()
+        entry["lr_tile_pixels_sample"], entry["lr_tile_pixels_mean"] = r5(tile.reshape(-1)[::997]), float(tile.mean())
+    entry["clip_sample"] = r5(keep["raw"].numpy().reshape(-1)[::997])
+    entry["hr_map_sample"] = r5(hr_map.reshape(-1)[::99991])
+    entry["chat"] = {
+        "question": question, "conv": "gemma", "before": before, "after": after,
+        "tokenizer": f"llama.cpp on {mk.VOCAB}", "ids_before": ids_before, "ids_after": ids_after,
+        "ids": ids_before + [-200] + ids_after,
+        "top_ids": [int(i) for i in top], "top_logits": r5(logits[top]),
+        "logits_every": 1021, "logits_sample": r5(logits[::1021])}
+    print(f"{variant}: {entry['tokens']} image tokens, embeddings in [{float(emb.min()):.3f}, {float(emb.max()):.3f}], "
+          f"top ids {entry['chat']['top_ids'][:5]}, logits {entry['chat']['top_logits'][0]:.3f} .. {entry['chat']['top_logits'][-1]:.3f}")
+    return entry
+
+
 def llama_cpp_tokens(segments, vocab="vocab/ggml-vocab-llama-spm.gguf"):
     """llama.cpp's tokenization (the reference), through the interpreter that has llama-cpp-python."""
     import subprocess
@@ -333,6 +413,12 @@ def main():
         out["gemma3"] = {"pixels_sample": pixels.reshape(-1)[::97].tolist(), "pixels_every": 97, "pixels_mean": float(pixels.mean()),
                          "tokens": int(emb.shape[0]), "width": int(emb.shape[1]), "every": 1, "embeddings": sample(emb, 1),
                          "chat": answer}
+    if "--only" not in sys.argv or "mgm" in sys.argv:
+        import make_test_mgm
+        torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+        sd = make_test_mgm.mgm_state_dict()
+        out["mgm"] = mgm_reference(sd, "test-mgm")
+        out["mgm_hd"] = mgm_reference(sd, "test-mgm-hd")
     if "--only" in sys.argv:
         with open(path, "w") as f:
             json.dump(out, f)
