@@ -121,7 +121,8 @@ def gemma_state_dict(g=MGM, seed=2, out_gain=4):
 
 def clip_state_dict():
     """CLIP ViT-L/14-336 with 3 blocks: make_test_vision's LLaVA tower (the same random weights), in MGM's names."""
-    return {"model.vision_tower.vision_tower." + k: v for k, v in mtv.llava_state_dict().items() if k.startswith("vision_model.")}
+    # Every value F16-rounded, norms and biases too, as the F16 shards (and so the converted files) hold them.
+    return {"model.vision_tower.vision_tower." + k: f16(v) for k, v in mtv.llava_state_dict().items() if k.startswith("vision_model.")}
 
 
 def mgm_state_dict():

@@ -119,6 +119,10 @@ public actor Engine {
 
     public var loadedModel: LanguageModel? { model }
 
+    /// What the user should know about how the loaded projector will see this image (VisionModel.notes(for:)):
+    /// a tiny image an HD model must enlarge 40 times, a 1x4000 strip that padding leaves under a pixel wide.
+    public func notes(for image: RGBImage) -> [String] { vision?.model.notes(for: image) ?? [] }
+
     /// Tokenizes a request as `generate` would, with -1 standing for each image position (for tests and tools).
     public func promptTokens(for request: GenerationRequest) throws -> [Int32] {
         guard let model else { throw ModelError("no model is loaded") }

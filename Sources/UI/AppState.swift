@@ -79,6 +79,9 @@ public struct Message: Sendable, Equatable {
     public var streaming = false
     /// While an answer has no text yet: what the engine is doing ("encoding the image").
     public var activity: String? = nil
+    /// A question asked with OCR on (`/ocr`): the app appends the images' text to it, as MGM's `--ocr` does, each
+    /// time the conversation is sent (what is shown and kept is the question as typed).
+    public var ocr = false
     public init(_ role: Role, _ text: String, streaming: Bool = false) {
         self.role = role
         self.text = text
@@ -130,8 +133,12 @@ public struct Pane: Sendable, Equatable {
     public var selectedModel: Int?
     public var modelStatus: ModelStatus = .none
     public var task: TaskMode = .chat
-    /// The modes the pane's model understands: every one until a model says otherwise (Engine's template).
-    public var tasks: [TaskMode] = TaskMode.allCases
+    /// The modes the pane's model understands: MiniGPT-v2's until a model says otherwise (Engine's template).
+    public var tasks: [TaskMode] = TaskMode.miniGPTv2Modes
+    /// Whether questions get the images' text (`/ocr`, Mini-Gemini's `--ocr`).
+    public var ocr = false
+    /// How many tokens the model's projector makes of an image (nil: no projector, or not loaded yet).
+    public var imageTokens: Int? = nil
     public var settings = SessionSettings()
     public var messages: [Message] = []
     public var figures = GenerationFigures()

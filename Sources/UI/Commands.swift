@@ -4,12 +4,14 @@ import Tasks
 extension AppState {
     static let commandHelp: [(String, String)] = [
         ("/image PATH", "attach a JPEG or PNG image"),
-        ("/task NAME", "chat, vqa, caption, grounding, refer, detection, identify"),
+        ("/task NAME", "chat vqa caption grounding refer detection identify generate"),
+        // One row for both: the help fits 100x30 on one page.
+        ("/ocr, /copy [gen]", "Mini-Gemini: OCR on/off in this pane; copy answer or image prompt"),
         ("/model NAME", "switch model (or F2 for the list)"),
         ("/clear", "start a new conversation"),
         ("/resume [N]", "take up saved conversation N, or the latest (/conversations picks)"),
         ("/save FILE", "write the conversation as Markdown"),
-        ("/split [MODEL]", "compare: a new pane with MODEL (F6 focus, F7 zoom, F4 to all / focused)"),
+        ("/split [MODEL]", "compare: a new pane with MODEL (F6 focus, F7 zoom, F4 all or one)"),
         ("/close", "close the focused pane"),
         ("/theme NAME", "dark, light, high-contrast, mono, or a themes/*.toml name"),
         ("/set KEY VALUE", "temperature, top-p, top-k, max-tokens, seed, system"),
@@ -30,7 +32,8 @@ extension AppState {
                 return error("unknown task '\(argument)' (\(TaskMode.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard tasks.contains(mode) else {
-                return error("\(currentModel?.name ?? "this model") takes no task tags: its tasks are \(tasks.map(\.rawValue).joined(separator: ", "))")
+                let lacking = mode == .generate ? "has no Generate mode (Mini-Gemini models have it)" : "takes no task tags"
+                return error("\(currentModel?.name ?? "this model") \(lacking): its tasks are \(tasks.map(\.rawValue).joined(separator: ", "))")
             }
             setTask(mode)
         case "model":
@@ -57,6 +60,8 @@ extension AppState {
             guard !argument.isEmpty else { return error("/theme needs a name") }
             return [.loadTheme(argument)]
         case "set": return set(argument)
+        case "ocr": return toggleOCR(argument)
+        case "copy": return copy(argument)
         case "help": overlay = .help(page: 0)
         case "quit", "exit", "q":
             quitting = true
@@ -70,6 +75,53 @@ extension AppState {
     mutating func error(_ text: String) -> [Effect] {
         messages.append(Message(.error, text))
         return []
+    }
+
+    /// `/ocr [on|off]`: the focused pane's questions get the images' text appended (the app reads it with
+    /// Tesseract), as Mini-Gemini's `--ocr` does. Per pane, so one pane can ask with it and another without.
+    mutating func toggleOCR(_ argument: String) -> [Effect] {
+        let on: Bool
+        switch argument.lowercased() {
+        case "": on = !panes[focusedPane].ocr
+        case "on": on = true
+        case "off": on = false
+        default: return error("/ocr takes on or off, not '\(argument)'")
+        }
+        panes[focusedPane].ocr = on
+        guard on else {
+            note("OCR is off" + (panes.count > 1 ? " in this pane." : "."))
+            return []
+        }
+        var text = "OCR is on" + (panes.count > 1 ? " in this pane" : "")
+            + ": each question gets the image's text, read by Tesseract, as a \"Reference OCR Token:\" line."
+        if !tasks.contains(.generate), let name = currentModel?.name {
+            text += " (Mini-Gemini was trained on it; \(name) reads it as words of the question.)"
+        }
+        note(text)
+        return []
+    }
+
+    /// `/copy`: the focused pane's last answer (as shown, boxes numbered) or, with `gen`, the image-generation prompt
+    /// of its last Generate answer, onto the clipboard through the terminal (OSC 52).
+    mutating func copy(_ argument: String) -> [Effect] {
+        let what = argument.lowercased()
+        guard what.isEmpty || what == "gen" || what == "prompt" else { return error("/copy takes nothing or gen, not '\(argument)'") }
+        let text: String
+        if what.isEmpty {
+            guard let last = messages.last(where: { $0.role == .assistant && !$0.streaming }), !last.text.isEmpty else {
+                return error("no answer to copy yet")
+            }
+            text = Self.answerWithLabels(last.text)
+        } else {
+            let prompts = Self.generationPrompts(messages)
+            guard let prompt = prompts.keys.max().flatMap({ prompts[$0] }) else {
+                return error("no image-generation prompt to copy: ask in the Generate task (Mini-Gemini models)")
+            }
+            text = prompt
+        }
+        note("Copied \(what.isEmpty ? "the answer" : "the image-generation prompt") (\(text.count) characters) through the "
+             + "terminal (OSC 52; a terminal that does not allow it, or tmux without set-clipboard on, ignores it).")
+        return [.copyToClipboard(text)]
     }
 
     mutating func set(_ argument: String) -> [Effect] {

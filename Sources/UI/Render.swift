@@ -58,7 +58,8 @@ extension AppState {
     func conversationLines(pane p: Int, width: Int) -> [[(String, Style)]] {
         var out: [[(String, Style)]] = []
         var boxIndex = 0
-        for m in panes[p].messages {
+        let prompts = Self.generationPrompts(panes[p].messages)
+        for (k, m) in panes[p].messages.enumerated() {
             switch m.role {
             case .user:
                 out.append([("You", theme.user)])
@@ -86,6 +87,7 @@ extension AppState {
                     runs.append(("▍", theme.dim))
                 }
                 out += wrapRuns(runs, width: width)
+                if let prompt = prompts[k] { out += generationPromptLines(prompt, width: width) }
             case .notice:
                 for line in TextWrap.lines("· " + m.text, width: width) { out.append([(line, theme.notice)]) }
             case .error:
@@ -94,6 +96,17 @@ extension AppState {
             out.append([])
         }
         return out
+    }
+
+    /// Mini-Gemini's image-generation prompt as a block of its own under the answer: a title, then the prompt on
+    /// the input field's background behind a bar, so it reads apart from the answer (and `/copy gen` copies it).
+    func generationPromptLines(_ prompt: String, width: Int) -> [[(String, Style)]] {
+        var body = theme.input
+        body.foreground = theme.accent.foreground
+        var lines: [[(String, Style)]] = [[]]
+        lines.append([("Image-generation prompt", theme.accent), ("  /copy gen copies it", theme.dim)])
+        for line in TextWrap.lines(prompt, width: max(1, width - 2)) { lines.append([("▌ ", theme.border), (line, body)]) }
+        return lines
     }
 
     /// Code in the accent's colour (not bold), headings as the accent, markers dim.
@@ -150,7 +163,8 @@ extension AppState {
             // A header per pane: letter, model, task and its own figures; the focused pane's stands out.
             let pane = panes[p]
             var head = " \(Self.paneLetter(p)) \(model(of: pane)?.name ?? "no model") · \(pane.task.title)"
-            if case .loading = pane.modelStatus { head += " · loading..." }
+            if pane.ocr { head += " · OCR" }
+            if case .loading = pane.modelStatus { head += " · loading..." } else if let n = pane.imageTokens { head += " · \(n) img tok" }
             if pane.figures.generatedTokens > 0 {
                 head += String(format: " · %.1f tok/s · first %.0f ms", pane.figures.tokensPerSecond, pane.figures.timeToFirstTokenMs)
             }
@@ -298,13 +312,15 @@ extension AppState {
     func drawStatus(_ s: inout Screen, _ r: Rect) {
         s.fill(r, style: theme.bar)
         let f = figures
-        var parts = [currentModel?.name ?? "no model", task.title]
+        var parts = [currentModel?.name ?? "no model", task.title + (panes[focusedPane].ocr ? " + OCR" : "")]
         if f.promptTokens > 0 || f.generatedTokens > 0 {
             parts.append("prompt \(f.promptTokens) · gen \(f.generatedTokens)")
             parts.append(String(format: "%.1f tok/s", f.tokensPerSecond))
             parts.append(String(format: "first token %.0f ms", f.timeToFirstTokenMs))
             if f.imageEncodeMs > 0 { parts.append(String(format: "image %.0f ms", f.imageEncodeMs)) }
         }
+        // With one pane there is no pane header: what an image costs the prompt shows here.
+        if panes.count == 1, modelStatus == .ready, let n = panes[focusedPane].imageTokens { parts.append("\(n) img tok") }
         if case .loading(let n) = modelStatus { parts.append("loading \(n)...") }
         if panes[focusedPane].isGenerating { parts.append("answering...") }
         if panes.count > 1 { parts.append("pane \(Self.paneLetter(focusedPane)) of \(panes.count) · prompts to \(broadcast ? "all" : "this pane")") }

@@ -10,9 +10,12 @@ public struct SavedConversation: Codable, Sendable, Equatable {
         /// "user" or "assistant".
         public var role: String
         public var text: String
-        public init(role: String, text: String) {
+        /// A question asked with OCR on (`/ocr`); absent otherwise (and in files written before it).
+        public var ocr: Bool?
+        public init(role: String, text: String, ocr: Bool? = nil) {
             self.role = role
             self.text = text
+            self.ocr = ocr
         }
     }
 
@@ -24,6 +27,8 @@ public struct SavedConversation: Codable, Sendable, Equatable {
         public var task: TaskMode
         public var settings: SessionSettings
         public var turns: [Turn]
+        /// The pane's `/ocr` switch, when on (absent in files written before it).
+        public var ocr: Bool? = nil
     }
 
     /// Bumped when a field changes meaning; files of a newer version are refused with a message.
@@ -66,13 +71,13 @@ extension AppState {
             let model = self.model(of: pane)
             let turns = pane.messages.compactMap { m -> SavedConversation.Turn? in
                 switch m.role {
-                case .user: return .init(role: "user", text: m.text)
+                case .user: return .init(role: "user", text: m.text, ocr: m.ocr ? true : nil)
                 case .assistant: return .init(role: "assistant", text: m.text)
                 case .notice, .error: return nil
                 }
             }
             return .init(model: model?.name, path: model?.path, mmproj: model?.mmproj, task: pane.task,
-                         settings: pane.settings, turns: turns)
+                         settings: pane.settings, turns: turns, ocr: pane.ocr ? true : nil)
         }
         guard panes.contains(where: { $0.turns.contains { $0.role == "user" } }) else { return nil }
         return SavedConversation(images: images.map(\.path), panes: panes)
@@ -95,7 +100,12 @@ extension AppState {
             if k == panes.count { panes.append(Pane(id: (panes.map(\.id).max() ?? 0) + 1)) }
             panes[k].task = savedPane.task
             panes[k].settings = savedPane.settings
-            panes[k].messages = savedPane.turns.map { Message($0.role == "user" ? .user : .assistant, $0.text) }
+            panes[k].ocr = savedPane.ocr ?? false
+            panes[k].messages = savedPane.turns.map { turn in
+                var m = Message(turn.role == "user" ? .user : .assistant, turn.text)
+                m.ocr = turn.role == "user" && turn.ocr == true
+                return m
+            }
             guard let index = modelIndex(name: savedPane.model, path: savedPane.path, mmproj: savedPane.mmproj) else {
                 panes[k].selectedModel = nil
                 panes[k].modelStatus = .none

@@ -17,12 +17,14 @@ extension AppState {
             if panes.count > 1 {
                 out += ["## \(Self.paneLetter(k)): \(name)", ""]
             }
-            for m in pane.messages {
+            let prompts = Self.generationPrompts(pane.messages)
+            for (k, m) in pane.messages.enumerated() {
                 switch m.role {
                 case .user:
                     out += ["**You:** " + m.text, ""]
                 case .assistant:
                     out += ["**\(name):** " + Self.answerWithLabels(m.text), ""]
+                    if let prompt = prompts[k] { out += ["Image-generation prompt:", "", "```", prompt, "```", ""] }
                     let boxes = GroundedText(parsing: m.text).boxes
                     for (i, item) in boxes.enumerated() {
                         var line = "- [\(i + 1)] \(item.label.isEmpty ? "(box)" : item.label): \(item.box.text)"
@@ -40,6 +42,21 @@ extension AppState {
         }
         while out.last == "" { out.removeLast() }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The image-generation prompts of a conversation's answers (by message index): Mini-Gemini's `<h>...</h>` span of
+    /// an answer to a Generate question (one ending in " <GEN>"), as its `--gen` takes it. Streaming answers too.
+    public static func generationPrompts(_ messages: [Message]) -> [Int: String] {
+        var out: [Int: String] = [:]
+        var askedForOne = false
+        for (i, m) in messages.enumerated() {
+            switch m.role {
+            case .user: askedForOne = MiniGemini.isGenerationRequest(m.text)
+            case .assistant: if askedForOne, let prompt = MiniGemini.generationPrompt(in: m.text) { out[i] = prompt }
+            case .notice, .error: break
+            }
+        }
+        return out
     }
 
     /// The answer without its tags, each phrase followed by its boxes' numbers: "large red circle [1]".

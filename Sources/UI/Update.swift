@@ -8,11 +8,15 @@ public enum AppEvent: Sendable, Equatable {
     /// A model loads, is ready, or failed, in the pane of this id.
     case modelLoading(String, pane: Int = 0)
     /// `notes`: what the model's files ask for that Glimpse does not do, shown under the ready line. `tasks`: the
-    /// modes the model understands (MiniGPT-v2's tags, or Chat alone); the task selector offers only those.
-    case modelReady(String, pane: Int = 0, notes: [String] = [], tasks: [TaskMode] = TaskMode.allCases)
+    /// modes the model understands (MiniGPT-v2's tags, Mini-Gemini's Chat and Generate, or Chat alone); the task
+    /// selector offers only those. `imageTokens`: what an image costs in the prompt (shown in the pane's header).
+    case modelReady(String, pane: Int = 0, notes: [String] = [], tasks: [TaskMode] = TaskMode.miniGPTv2Modes,
+                    imageTokens: Int? = nil)
     case modelFailed(String, pane: Int = 0)
     /// What a generation is busy with before its first token.
     case activity(generation: Int, String)
+    /// A notice in the pane of this generation (what OCR read, or why it could not).
+    case generationNotice(generation: Int, String)
     case token(generation: Int, text: String)
     case figures(generation: Int, GenerationFigures)
     case finished(generation: Int)
@@ -61,6 +65,8 @@ public enum Effect: Sendable, Equatable {
     case saveConversation(SavedConversation, id: String?)
     /// Write this text (the Markdown transcript) to the file at this path.
     case exportTranscript(path: String, text: String)
+    /// Put this text on the terminal's clipboard (OSC 52).
+    case copyToClipboard(String)
     case quit
 }
 
@@ -79,14 +85,16 @@ extension AppState {
         case .modelLoading(let name, let id):
             guard let p = paneIndex(id: id) else { return [] }
             panes[p].modelStatus = .loading(name)
-        case .modelReady(let name, let id, let notes, let tasks):
+        case .modelReady(let name, let id, let notes, let tasks, let imageTokens):
             guard let p = paneIndex(id: id) else { return [] }
             panes[p].modelStatus = .ready
+            panes[p].imageTokens = imageTokens
             panes[p].messages.append(Message(.notice, "Model \(name) is ready."))
             panes[p].messages += notes.map { Message(.notice, $0) }
             panes[p].tasks = tasks.isEmpty ? [.chat] : tasks
             if !panes[p].tasks.contains(panes[p].task) {
-                panes[p].messages.append(Message(.notice, "\(name) takes no \(panes[p].task.title) task tag: the task is \(panes[p].tasks[0].title)."))
+                let lacking = panes[p].task == .generate ? "has no Generate mode (Mini-Gemini's)" : "takes no \(panes[p].task.title) task tag"
+                panes[p].messages.append(Message(.notice, "\(name) \(lacking): the task is \(panes[p].tasks[0].title)."))
                 panes[p].task = panes[p].tasks[0]
             }
         case .modelFailed(let message, let id):
@@ -96,6 +104,15 @@ extension AppState {
         case .activity(let g, let text):
             guard let p = paneIndex(generation: g), let i = panes[p].streamingMessage, panes[p].messages.indices.contains(i) else { return [] }
             panes[p].messages[i].activity = text
+        case .generationNotice(let g, let text):
+            guard let p = paneIndex(generation: g) else { return [] }
+            // Above an answer that has not begun, so it reads before it.
+            if let i = panes[p].streamingMessage, panes[p].messages.indices.contains(i), panes[p].messages[i].text.isEmpty {
+                panes[p].messages.insert(Message(.notice, text), at: i)
+                panes[p].streamingMessage = i + 1
+            } else {
+                panes[p].messages.append(Message(.notice, text))
+            }
         case .token(let g, let text):
             guard let p = paneIndex(generation: g), let i = panes[p].streamingMessage, panes[p].messages.indices.contains(i) else { return [] }
             panes[p].messages[i].text += text
@@ -330,7 +347,9 @@ extension AppState {
         var effects: [Effect] = []
         for p in targets {
             panes[p].scroll = 0
-            panes[p].messages.append(Message(.user, panes[p].task.prompt(raw)))
+            var question = Message(.user, panes[p].task.prompt(raw))
+            question.ocr = panes[p].ocr
+            panes[p].messages.append(question)
             effects += startGeneration(p)
         }
         return effects

@@ -71,6 +71,22 @@ public final class VisionModel: @unchecked Sendable {
                 + "LLaVA-1.5 does. Small details may be missed."]
     }
 
+    /// What the user should know about how this image will be seen: one that must be enlarged many times over,
+    /// or one so long and thin that, padded to a square, it is under a few pixels wide at the model's resolution.
+    /// The model still answers; these say why the answer may be poor.
+    public func notes(for image: RGBImage) -> [String] {
+        let side = preprocessor.size, long = max(image.width, image.height), short = min(image.width, image.height)
+        var out: [String] = []
+        if case .padToSquare = preprocessor.fit, Double(short) * Double(side) / Double(long) < 4 {
+            out.append("The image is \(image.width)x\(image.height): padded to a square and seen at \(side)x\(side), it is "
+                       + "under 4 pixels across, so the model sees almost nothing of it. Crop it to the part that matters.")
+        } else if long * 8 <= side {
+            out.append("The image is \(image.width)x\(image.height) and this model reads images at \(side)x\(side): it is "
+                       + "enlarged \(side / long) times, so there is little detail for it to find.")
+        }
+        return out
+    }
+
     /// The encoder's hidden states for a preprocessed image, class token included (for tests and tools).
     public func hiddenStates(_ pixels: [Float], pool: ThreadPool) -> [Float] { encoder.encode(pixels, pool: pool) }
 

@@ -41,6 +41,10 @@ struct AnswerRecord: Encodable {
     let finish_reason: String
     let boxes: [BoxRecord]
     let stats: Stats
+    /// With --gen: the prompt Mini-Gemini would hand to its diffusion model (the answer's last <h>...</h>).
+    var generation_prompt: String? = nil
+    /// With --ocr: the image's text the question was given ("" when none was read).
+    var ocr_text: String? = nil
 
     init(id: String? = nil, text: String, reason: FinishReason, stats: GenerationStats, image: RGBImage?) {
         self.id = id

@@ -23,6 +23,8 @@ final class AppController {
     var images: [String: RGBImage] = [:]
     var dirty = true
     private var generationTasks: [Int: Task<Void, Never>] = [:]
+    /// The last OCR outcome each pane was told of (said again only when it changes).
+    private var ocrAnnounced: [Int: String] = [:]
     private let themeFolders: [String]
     /// Where conversations and the input history are kept; nil with `save_conversations = false`.
     let store: ConversationStore?
@@ -133,6 +135,7 @@ final class AppController {
             case .exportTranscript(let path, let text): exportTranscript(text, to: path)
             case .saveConversation(let conversation, let id): save(conversation, id: id)
             case .deleteConversation(let id): deleteConversation(id)
+            case .copyToClipboard(let text): copyToClipboard(text)
             }
         }
     }
@@ -147,7 +150,9 @@ final class AppController {
                 // A pane rebuilt meanwhile has another engine: this load is stale.
                 guard engines[pane] === engine else { return }
                 apply(.modelReady(entry.name, pane: pane, notes: summary.notes,
-                                  tasks: summary.template.understandsTaskTags ? TaskMode.allCases : [.chat]))
+                                  tasks: TaskMode.offered(understandsTaskTags: summary.template.understandsTaskTags,
+                                                          isMiniGemini: summary.template.isMiniGemini),
+                                  imageTokens: summary.imageTokens))
             } catch {
                 if engines[pane] === engine { apply(.modelFailed("\(error)", pane: pane)) }
             }
@@ -207,19 +212,47 @@ final class AppController {
     }
 
     private func generate(_ id: Int, _ history: [Message], _ paths: [String], _ settings: SessionSettings) {
-        var messages: [ChatMessage] = settings.systemPrompt.map { [ChatMessage(.system, $0)] } ?? []
-        for m in history { messages.append(ChatMessage(m.role == .user ? .user : .assistant, m.text)) }
         var sampling = SamplingParameters()
         sampling.temperature = settings.temperature
         sampling.topP = settings.topP
         sampling.topK = settings.topK
         sampling.seed = settings.seed
-        let request = GenerationRequest(prompt: .chat(messages), images: paths.compactMap { images[$0] },
-                                        sampling: sampling, maxTokens: settings.maxTokens)
+        let pictures = paths.compactMap { images[$0] }
         guard let p = state.paneIndex(generation: id) else { return }
         let paneID = state.panes[p].id
         let engine = engine(for: paneID)
+        let wantsOCR = !pictures.isEmpty && history.contains { $0.role == .user && $0.ocr }
         generationTasks[paneID] = Task {
+            // Questions asked with /ocr get the images' text (Tesseract, cached per image) as MGM's --ocr adds it.
+            var ocrText = ""
+            if wantsOCR {
+                apply(.activity(generation: id, "reading the image's text (Tesseract)"))
+                let result = await Task.detached { Result { try TextReader.shared.text(of: pictures) } }.value
+                // Stopped, or the pane closed, while Tesseract read.
+                guard state.paneIndex(generation: id) != nil else { return }
+                switch result {
+                case .success(let text):
+                    ocrText = text
+                    let said = text.isEmpty ? "Tesseract found no text in the image." : "OCR (Tesseract): \(text)"
+                    if ocrAnnounced[paneID] != said {
+                        ocrAnnounced[paneID] = said
+                        apply(.generationNotice(generation: id, said))
+                    }
+                case .failure(let error):
+                    let said = "\(error)"
+                    if ocrAnnounced[paneID] != said {
+                        ocrAnnounced[paneID] = said
+                        apply(.generationNotice(generation: id, said))
+                    }
+                }
+            }
+            var messages: [ChatMessage] = settings.systemPrompt.map { [ChatMessage(.system, $0)] } ?? []
+            for m in history {
+                let text = m.role == .user && m.ocr ? MiniGemini.withOCR(m.text, ocrText) : m.text
+                messages.append(ChatMessage(m.role == .user ? .user : .assistant, text))
+            }
+            let request = GenerationRequest(prompt: .chat(messages), images: pictures,
+                                            sampling: sampling, maxTokens: settings.maxTokens)
             for await event in await engine.generate(request) {
                 switch event {
                 case .phase(.encodingImage(let percent)):
@@ -233,6 +266,20 @@ final class AppController {
                     apply(.finished(generation: id))
                 case .failed(let message): apply(.failed(generation: id, message: message))
                 }
+            }
+        }
+    }
+
+    /// OSC 52 (`ESC ] 52 ; c ; BASE64 BEL`): the terminal puts the text on the system clipboard, over SSH too.
+    /// Written beside ncurses' output; it draws nothing.
+    private func copyToClipboard(_ text: String) {
+        let bytes = Array(("\u{1B}]52;c;" + Data(text.utf8).base64EncodedString() + "\u{07}").utf8)
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { break }
+                offset += n
             }
         }
     }

@@ -34,6 +34,10 @@ struct Ask: AsyncParsableCommand {
     var ctxSize: Int = 4096
     @Flag(help: "Print the prompt's tokens to stderr before answering.")
     var verbosePrompt = false
+    @Flag(help: "Mini-Gemini's --ocr: append the image's text, read by Tesseract, as a \"Reference OCR Token:\" line.")
+    var ocr = false
+    @Flag(help: "Mini-Gemini's --gen: ask for an image-generation prompt (\" <GEN>\"); print the answer's <h>...</h> prompt.")
+    var gen = false
     @OptionGroup var sampling: SamplingOptions
     @Argument(help: "The prompt (MiniGPT-v2 task tags like [vqa], [grounding] go in front).")
     var prompt: String?
@@ -87,6 +91,10 @@ struct Ask: AsyncParsableCommand {
             if !summary.template.understandsTaskTags, let tag = prompt.flatMap(TaskMode.leadingTag(of:))?.tag {
                 FileHandle.standardError.write(Data("glimpse: note: \(entry.name) was not trained on MiniGPT-v2's task tags: it reads \(tag) as words of the question\n".utf8))
             }
+            if !summary.template.isMiniGemini, ocr || gen {
+                let what = [ocr ? "the Reference OCR Token line" : nil, gen ? "<GEN>" : nil].compactMap { $0 }.joined(separator: " and ")
+                FileHandle.standardError.write(Data("glimpse: note: \(entry.name) is not a Mini-Gemini model: it reads \(what) as words of the question\n".utf8))
+            }
         } catch {
             throw fail("\(error)")
         }
@@ -94,7 +102,9 @@ struct Ask: AsyncParsableCommand {
     }
 
     func ask(_ engine: Engine, images: [RGBImage], model: String?) async throws {
-        let request = makeRequest(prompt ?? "", images: images)
+        for image in images { for note in await engine.notes(for: image) { FileHandle.standardError.write(Data("glimpse: note: \(note)\n".utf8)) } }
+        let ocrText = readText(images)
+        let request = makeRequest(question(prompt ?? "", ocrText: ocrText), images: images)
         if verbosePrompt, let lm = await engine.loadedModel {
             let ids = try await engine.promptTokens(for: request)
             let lines = ids.map { $0 < 0 ? "     -1 -> (image)" : "\(String($0).leftPad(7)) -> '\(lm.tokenizer.vocabulary.tokens[Int($0)])'" }
@@ -102,16 +112,50 @@ struct Ask: AsyncParsableCommand {
         }
         do {
             let (text, reason, stats) = try await answer(engine, request, stream: !json)
+            let generationPrompt = gen ? MiniGemini.generationPrompt(in: text) : nil
+            if !json { FileHandle.standardOutput.write(Data("\n".utf8)) }
+            if gen && generationPrompt == nil {
+                FileHandle.standardError.write(Data("glimpse: note: the answer holds no <h>...</h> image-generation prompt\n".utf8))
+            }
             if json {
                 var record = AnswerRecord(text: text, reason: reason, stats: stats, image: images.first)
                 record.model = model
+                record.generation_prompt = generationPrompt
+                record.ocr_text = ocr ? ocrText : nil
                 print(record.json)
-            } else {
-                FileHandle.standardOutput.write(Data("\n".utf8))
+            } else if let generationPrompt {
+                FileHandle.standardOutput.write(Data("Image-generation prompt: \(generationPrompt)\n".utf8))
             }
         } catch {
             throw fail("\(error)")
         }
+    }
+
+    /// With --ocr, the images' text (Tesseract; cached, so --compare reads each image once); "" without it, or
+    /// when it cannot be read (said on stderr in one line, and the question is still answered).
+    func readText(_ images: [RGBImage]) -> String {
+        guard ocr else { return "" }
+        guard !images.isEmpty else {
+            FileHandle.standardError.write(Data("glimpse: note: --ocr reads the text of the images: give --image\n".utf8))
+            return ""
+        }
+        do {
+            let text = try TextReader.shared.text(of: images)
+            FileHandle.standardError.write(Data("glimpse: note: \(text.isEmpty ? "Tesseract found no text in the image" : "OCR (Tesseract): \(text)")\n".utf8))
+            return text
+        } catch {
+            // Once a run: a batch of questions needs to hear it once.
+            if Self.ocrFailures.insert("\(error)").inserted { FileHandle.standardError.write(Data("glimpse: note: \(error)\n".utf8)) }
+            return ""
+        }
+    }
+
+    nonisolated(unsafe) static var ocrFailures = Set<String>()
+
+    /// The user's text as Mini-Gemini's CLI sends it: the OCR line appended (--ocr), then " <GEN>" (--gen).
+    func question(_ text: String, ocrText: String) -> String {
+        let withText = ocr ? MiniGemini.withOCR(text, ocrText) : text
+        return gen ? MiniGemini.generationRequest(withText) : withText
     }
 
     func makeRequest(_ text: String, images: [RGBImage]) -> GenerationRequest {
@@ -138,8 +182,13 @@ struct Ask: AsyncParsableCommand {
                 id = line.id
                 let paths = (line.images ?? []) + (line.image.map { [$0] } ?? [])
                 let images = try loadImages(paths)
-                let (answer, reason, stats) = try await answer(engine, makeRequest(line.prompt, images: images), stream: false)
-                print(AnswerRecord(id: line.id, text: answer, reason: reason, stats: stats, image: images.first).json)
+                let ocrText = readText(images)
+                let request = makeRequest(question(line.prompt, ocrText: ocrText), images: images)
+                let (answer, reason, stats) = try await answer(engine, request, stream: false)
+                var record = AnswerRecord(id: line.id, text: answer, reason: reason, stats: stats, image: images.first)
+                record.generation_prompt = gen ? MiniGemini.generationPrompt(in: answer) : nil
+                record.ocr_text = ocr ? ocrText : nil
+                print(record.json)
             } catch {
                 let failure = Failure(id: id, line: n + 1, error: "\(error)")
                 print(String(decoding: try encoder.encode(failure), as: UTF8.self))

@@ -14,6 +14,10 @@ final class MultimodalTests: XCTestCase {
         struct MiniGPT: Decodable { let first_step: Step; let tokens: Int }
         struct Chat: Decodable { let question: String; let ids: [Int32]; let top_ids: [Int]; let top_logits: [Float]; let causal_top_logits: [Float] }
         struct Gemma3: Decodable { let chat: Chat }
+        struct MGMChat: Decodable { let question: String; let ids_before: [Int32]; let ids_after: [Int32]; let top_ids: [Int]; let top_logits: [Float] }
+        struct MGM: Decodable { let chat: MGMChat; let tokens: Int }
+        let mgm: MGM
+        let mgm_hd: MGM
         let minigptv2: MiniGPT
         let minigpt4: MiniGPT
         let gemma3: Gemma3
@@ -103,6 +107,31 @@ final class MultimodalTests: XCTestCase {
         print("MiniGPT-4 first step: largest |Δlogit| over the reference top 10: \(worst)")
         XCTAssertLessThan(worst, 1e-2)
         XCTAssertEqual(logits.indices.max { logits[$0] < logits[$1] }, step.top_ids[0])
+    }
+
+    /// Mini-Gemini (MGM-2B's layout: a gemma decoder) end to end against PyTorch: MGM's conv_gemma prompt with the
+    /// image's rows where `<image>` was (BOS once, as tokenizer_image_token), the rows scaled by √n_embd with the
+    /// text (HF's GemmaModel scales inputs_embeds after the splice), and the first step's logits against
+    /// GemmaForCausalLM fed the reference embeddings; non-HD and HD.
+    func testMiniGeminiChatAboutAnImageMatchesPyTorch() async throws {
+        for (name, ref) in [("test-mgm", Self.fixture.mgm), ("test-mgm-hd", Self.fixture.mgm_hd)] {
+            let engine = Engine(threads: 2)
+            let summary = try await engine.load(path: Self.models + "/\(name).gguf", mmproj: Self.models + "/\(name)-mmproj.gguf",
+                                                contextSize: 4096)
+            XCTAssertEqual(summary.template, .mgmGemma)
+            XCTAssertEqual(summary.visionProjector, "mgm")
+            XCTAssertEqual(summary.imageTokens, ref.tokens)
+            let ask = GenerationRequest(prompt: .chat([ChatMessage(.user, ref.chat.question)]), images: [Self.image],
+                                        sampling: .greedy, maxTokens: 4)
+            let ids = try await engine.promptTokens(for: ask)
+            XCTAssertEqual(ids, ref.chat.ids_before + [Int32](repeating: -1, count: ref.tokens) + ref.chat.ids_after, name)
+            let logits = try await engine.nextTokenLogits(for: ask)
+            var worst: Float = 0
+            for (id, want) in zip(ref.chat.top_ids, ref.chat.top_logits) { worst = max(worst, abs(logits[id] - want)) }
+            print("\(name) first step: largest |Δlogit| over the reference top \(ref.chat.top_ids.count): \(worst) (top logit \(ref.chat.top_logits[0]))")
+            XCTAssertLessThan(worst, 1e-4 * abs(ref.chat.top_logits[0]), name)
+            XCTAssertEqual(logits.indices.max { logits[$0] < logits[$1] }, ref.chat.top_ids[0], name)
+        }
     }
 
     func testSecondQuestionReusesTheImageAndTheCache() async throws {

@@ -1,0 +1,106 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Tasks
+import Vision
+
+/// Reads the text in images for Mini-Gemini's `--ocr` with Tesseract, run as a subprocess (`tesseract IMAGE stdout
+/// tsv`): Glimpse has no link-time dependency on it and builds and runs without it. MGM itself uses PaddleOCR; see
+/// `TesseractTSV` for how Tesseract's words become MGM's list of lines. Results are kept per image content, so
+/// asking again, or from another pane, does not read the image again.
+final class TextReader: Sendable {
+    static let shared = TextReader()
+
+    enum Failure: Error, CustomStringConvertible {
+        case notInstalled
+        case failed(String)
+
+        var description: String {
+            switch self {
+            case .notInstalled:
+                return "--ocr reads the image's text with Tesseract, which is not installed (sudo apt-get install tesseract-ocr): the question goes without it"
+            case .failed(let why):
+                return "Tesseract could not read the image (\(why)): the question goes without its text"
+            }
+        }
+    }
+
+    /// The same pixels give the same text.
+    private struct ContentKey: Hashable {
+        let width: Int
+        let height: Int
+        let digest: Int
+    }
+
+    private let cache = Mutex<[ContentKey: String]>([:])
+
+    /// The `tesseract` program: `GLIMPSE_TESSERACT` if set (tests point it elsewhere), else the first on PATH.
+    static var executable: String? {
+        let environment = ProcessInfo.processInfo.environment
+        if let chosen = environment["GLIMPSE_TESSERACT"] {
+            return FileManager.default.isExecutableFile(atPath: chosen) ? chosen : nil
+        }
+        for folder in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let path = "\(folder)/tesseract"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return nil
+    }
+
+    /// The text of several images, each one's lines in order, joined with ", " ("" when none has any).
+    func text(of images: [RGBImage]) throws -> String {
+        try images.map { try text(of: $0) }.filter { !$0.isEmpty }.joined(separator: ", ")
+    }
+
+    /// The image's text as MGM's "Reference OCR Token:" line carries it ("" when Tesseract finds none).
+    func text(of image: RGBImage) throws -> String {
+        let key = ContentKey(width: image.width, height: image.height, digest: image.pixels.withUnsafeBytes { bytes in
+            var hasher = Hasher()
+            hasher.combine(bytes: bytes)
+            return hasher.finalize()
+        })
+        if let known = cache.withLock({ $0[key] }) { return known }
+        let text = TesseractTSV.referenceText(try Self.tsv(of: image))
+        cache.withLock { $0[key] = text }
+        return text
+    }
+
+    /// Tesseract's TSV for the decoded image, written to a temporary PPM (orientation already applied, any format
+    /// Glimpse reads; Tesseract's image library reads PNM).
+    static func tsv(of image: RGBImage) throws -> String {
+        guard let program = executable else { throw Failure.notInstalled }
+        let file = FileManager.default.temporaryDirectory
+            .appendingPathComponent("glimpse-ocr-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString).ppm")
+        var data = Data("P6\n\(image.width) \(image.height)\n255\n".utf8)
+        data.append(contentsOf: image.pixels)
+        do { try data.write(to: file) } catch { throw Failure.failed("cannot write \(file.path): \(error.localizedDescription)") }
+        defer { try? FileManager.default.removeItem(at: file) }
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = [file.path, "stdout", "tsv"]
+        var environment = ProcessInfo.processInfo.environment
+        // One thread: the engines already use every core.
+        environment["OMP_THREAD_LIMIT"] = "1"
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { throw Failure.failed("\(program) did not start: \(error.localizedDescription)") }
+        // A stuck Tesseract must not hold the question for ever.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 120) { if process.isRunning { process.terminate() } }
+        // Its messages are few; read them beside the output so neither pipe can fill.
+        nonisolated(unsafe) var messages = Data()
+        let readMessages = DispatchWorkItem { messages = err.fileHandleForReading.readDataToEndOfFile() }
+        DispatchQueue.global().async(execute: readMessages)
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        readMessages.wait()
+        guard process.terminationStatus == 0, process.terminationReason == .exit else {
+            let last = String(decoding: messages, as: UTF8.self).split(separator: "\n").last.map(String.init)
+            throw Failure.failed(last ?? "exit status \(process.terminationStatus)")
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+}
