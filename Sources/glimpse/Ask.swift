@@ -34,6 +34,8 @@ struct Ask: AsyncParsableCommand {
     var ctxSize: Int = 4096
     @Flag(help: "Print the prompt's tokens to stderr before answering.")
     var verbosePrompt = false
+    @Option(help: "Instead of answering, print the prompt's N most likely next tokens with their logits (to check a converted checkpoint against its original).")
+    var topLogits: Int?
     @Flag(help: "Mini-Gemini's --ocr: append the image's text, read by Tesseract, as a \"Reference OCR Token:\" line.")
     var ocr = false
     @Flag(help: "Mini-Gemini's --gen: ask for an image-generation prompt (\" <GEN>\"); print the answer's <h>...</h> prompt.")
@@ -45,6 +47,7 @@ struct Ask: AsyncParsableCommand {
     func validate() throws {
         if let threads, threads < 1 { throw fail("--threads must be at least 1") }
         guard nPredict >= 0 else { throw fail("--n-predict must be 0 or more") }
+        if let topLogits, topLogits < 1 { throw fail("--top-logits must be at least 1") }
         guard ctxSize >= 16 else { throw fail("--ctx-size must be at least 16") }
         if let template, ChatTemplate(rawValue: template) == nil {
             throw fail("unknown template '\(template)' (known: \(ChatTemplate.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -110,6 +113,10 @@ struct Ask: AsyncParsableCommand {
             let lines = ids.map { $0 < 0 ? "     -1 -> (image)" : "\(String($0).leftPad(7)) -> '\(lm.tokenizer.vocabulary.tokens[Int($0)])'" }
             FileHandle.standardError.write(Data(("prompt: \(ids.count) tokens\n" + lines.joined(separator: "\n") + "\n").utf8))
         }
+        if let topLogits {
+            do { try await printTopLogits(engine, request, count: topLogits) } catch { throw fail("\(error)") }
+            return
+        }
         do {
             let (text, reason, stats) = try await answer(engine, request, stream: !json)
             let generationPrompt = gen ? MiniGemini.generationPrompt(in: text) : nil
@@ -128,6 +135,23 @@ struct Ask: AsyncParsableCommand {
             }
         } catch {
             throw fail("\(error)")
+        }
+    }
+
+    /// --top-logits: the first step's most likely tokens, most likely first; one `ID LOGIT 'TOKEN'` line each, or
+    /// with --json one object {"top_logits": [{"id", "logit", "token"}]}.
+    func printTopLogits(_ engine: Engine, _ request: GenerationRequest, count: Int) async throws {
+        let logits = try await engine.nextTokenLogits(for: request)
+        let tokens = await engine.loadedModel?.tokenizer.vocabulary.tokens ?? []
+        let top = logits.indices.sorted { logits[$0] > logits[$1] }.prefix(count)
+        let name = { (id: Int) in id < tokens.count ? tokens[id] : "" }
+        if json {
+            struct Entry: Encodable { let id: Int; let logit: Float; let token: String }
+            struct Record: Encodable { let top_logits: [Entry] }
+            let record = Record(top_logits: top.map { Entry(id: $0, logit: logits[$0], token: name($0)) })
+            print(String(decoding: try JSONEncoder().encode(record), as: UTF8.self))
+        } else {
+            for id in top { print("\(String(id).leftPad(7)) \(logits[id]) \(name(id).debugDescription)") }
         }
     }
 

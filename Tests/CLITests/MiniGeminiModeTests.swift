@@ -84,7 +84,8 @@ extension BadInputTests {
         let ids = promptIDs(o.stderr)
         XCTAssertEqual(ids.filter { $0 == -1 }.count, 576, "MGM-2B's image tokens")
         let afterImage = Array(ids[(ids.lastIndex(of: -1)! + 1)...])
-        let expected = try run(#"$GLIMPSE tokenize --model \#(model) --no-special --ids-only "$(printf '\nwhat does it say?\nReference OCR Token: OPEN DAILY, COFFEE 3 EURO\n <GEN><end_of_turn>\n<start_of_turn>model\n')""#)
+        // $'...' keeps the final "\n" that $(printf ...) would strip.
+        let expected = try run(#"$GLIMPSE tokenize --model \#(model) --no-special --ids-only $'\nwhat does it say?\nReference OCR Token: OPEN DAILY, COFFEE 3 EURO\n <GEN><end_of_turn>\n<start_of_turn>model\n'"#)
         XCTAssertEqual(expected.status, 0, expected.stderr)
         let expectedIDs = try JSONDecoder().decode([Int].self, from: Data(expected.stdout.utf8))
         XCTAssertEqual(afterImage, expectedIDs, o.stderr)
