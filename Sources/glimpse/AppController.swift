@@ -169,6 +169,11 @@ final class AppController {
                 images[path] = image
                 let name = (path as NSString).lastPathComponent
                 apply(.imageAttached(ImageEntry(name: name, path: path, width: image.width, height: image.height)))
+                // What the panes' models will make of it (a tiny image enlarged many times, a strip padded to a line).
+                var said = Set<String>()
+                for engine in engines.values {
+                    for note in await engine.notes(for: image) where said.insert(note).inserted { apply(.notice(note)) }
+                }
             case .failure(let error):
                 apply(.imageFailed("\(error)"))
             }
