@@ -32,15 +32,6 @@ final class MiniGeminiReferenceTests: XCTestCase {
         return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
     }()
 
-    func largestDifference(_ got: [Float], rows: [Int], width: Int, _ want: [[Float]]) -> (Float, Float) {
-        let scale = want.flatMap { $0 }.map { abs($0) }.max()!
-        var worst: Float = 0
-        for (row, values) in zip(rows, want) {
-            for c in 0 ..< width { worst = max(worst, abs(got[row * width + c] - values[c])) }
-        }
-        return (worst, scale)
-    }
-
     func check(_ mmproj: String, _ ref: Reference) throws {
         let pool = ThreadPool(threads: 2)
         defer { pool.shutdown() }
@@ -87,4 +78,15 @@ final class MiniGeminiReferenceTests: XCTestCase {
             XCTAssertTrue(text.contains("clip.vision.mgm.fusion") && text.contains("nearest_sum"), text)
         }
     }
+}
+
+/// The largest |got - want| over sampled rows (`rows[i]` of `got`, `width` wide, against `want[i]`), and the
+/// largest |want|: reference tests bound the first by a fraction of the second.
+func largestDifference(_ got: [Float], rows: [Int], width: Int, _ want: [[Float]]) -> (Float, Float) {
+    let scale = want.flatMap { $0 }.map { abs($0) }.max()!
+    var worst: Float = 0
+    for (row, values) in zip(rows, want) {
+        for c in 0 ..< width { worst = max(worst, abs(got[row * width + c] - values[c])) }
+    }
+    return (worst, scale)
 }

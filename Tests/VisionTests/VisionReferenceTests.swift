@@ -53,12 +53,8 @@ final class VisionReferenceTests: XCTestCase {
         XCTAssertEqual(pixels.reduce(0.0) { $0 + Double($1) } / Double(pixels.count), ref.pixels_mean, accuracy: 1e-6)
         let embeddings = model.embed(pixels: pixels, pool: pool)
         XCTAssertEqual(embeddings.count, ref.tokens * ref.width)
-        let scale = ref.embeddings.flatMap { $0 }.map { abs($0) }.max()!
-        var worst: Float = 0
-        for (row, want) in ref.embeddings.enumerated() {
-            let t = row * ref.every
-            for c in 0 ..< ref.width { worst = max(worst, abs(embeddings[t * ref.width + c] - want[c])) }
-        }
+        let rows = ref.embeddings.indices.map { $0 * ref.every }
+        let (worst, scale) = largestDifference(embeddings, rows: rows, width: ref.width, ref.embeddings)
         print("\(mmproj): largest |Δ| \(worst) over values up to \(scale)")
         XCTAssertLessThan(worst, 1e-4 * scale, mmproj)
     }
