@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import GGUF
 import Synchronization
@@ -71,15 +72,13 @@ public enum MatMul {
             }
             return
         }
+        if Kernels.bf16Batches { return bf16(w, x, count: count, y, scratch: scratch, pool: pool) }
         // Bands of at most 256 rows: large enough that sgemm's packing and setup are amortized, small enough
         // (256 x K floats per thread) to stay a scratch buffer rather than a dequantized copy of the tensor.
         // Their count is a multiple of the threads, so every thread gets the same share: with fixed 256-row
         // bands, a 256-row weight (Gemma 3's k and v) left one of two cores idle, and a 640-row one gave one
         // core two bands to the other's one.
-        let threads = pool.threadCount
-        let evenBands = ((rows + 255) / 256 + threads - 1) / threads * threads
-        let band = (rows + evenBands - 1) / evenBands
-        let bands = (rows + band - 1) / band
+        let (band, bands) = bandSize(rows, threads: pool.threadCount)
         scratch.ensureBands(threads: pool.threadCount, floats: band * k)
         let slot = Atomic<Int>(0)
         pool.parallelFor(pool.threadCount) { _ in
@@ -102,6 +101,51 @@ public enum MatMul {
             }
         }
     }
+
+    static func bandSize(_ rows: Int, threads: Int) -> (band: Int, bands: Int) {
+        let evenBands = ((rows + 255) / 256 + threads - 1) / threads * threads
+        let band = (rows + evenBands - 1) / evenBands
+        return (band, (rows + band - 1) / band)
+    }
+
+    /// `batch` in bf16 on AMX tiles or AVX-512 BF16: the activations are rounded to bf16 and packed into VNNI pairs once (split over
+    /// the threads), then each band of weight rows is converted to bf16 (F16 and BF16 directly, quantized types
+    /// through F32) and multiplied on tiles, sums in F32. Converting per band rather than keeping a bf16 copy of
+    /// every weight keeps memory at one copy of the file; the conversion is read once per `count` products.
+    static func bf16(_ w: TensorView, _ x: UnsafePointer<Float>, count: Int, _ y: UnsafeMutablePointer<Float>,
+                      scratch: BatchScratch, pool: ThreadPool) {
+        let k = w.rowLength, rows = w.rowCount, kp = Int(glimpse_round32(Int32(k)))
+        let vectors = Int(glimpse_round32(Int32(count)))
+        let packed = scratch.packedActivations(vectors * kp)
+        pool.parallelRanges(vectors / 16, grain: 1) { range in
+            glimpse_bf16_pack_vectors(x, k, Int32(count), Int32(k), Int32(range.lowerBound * 16), Int32(range.count * 16), packed)
+        }
+        let (band, bands) = bandSize(rows, threads: pool.threadCount)
+        let bandRows = Int(glimpse_round32(Int32(band)))
+        scratch.ensureTileBuffers(threads: pool.threadCount, bf16: bandRows * kp, work: bandRows * min(vectors, 256),
+                                  floats: [.f32, .f16, .bf16].contains(w.type) ? 0 : band * k)
+        let gemm = Kernels.level == .amx ? glimpse_amx_bf16_gemm : glimpse_avx512_bf16_gemm
+        let slot = Atomic<Int>(0)
+        pool.parallelFor(pool.threadCount) { _ in
+            let me = slot.add(1, ordering: .relaxed).oldValue
+            let buffers = scratch.tileBuffers[me]
+            var b = me
+            while b < bands {
+                let r0 = b * band, n = min(band, rows - r0)
+                let source = w.data + r0 * w.rowBytes
+                switch w.type {
+                case .f32: glimpse_bf16_rows_from_f32(source.assumingMemoryBound(to: Float.self), k, Int32(n), Int32(k), buffers.bf16)
+                case .f16: glimpse_bf16_rows_from_f16(source.assumingMemoryBound(to: UInt16.self), k, Int32(n), Int32(k), buffers.bf16)
+                case .bf16: glimpse_bf16_rows_from_bf16(source.assumingMemoryBound(to: UInt16.self), k, Int32(n), Int32(k), buffers.bf16)
+                default:
+                    for i in 0 ..< n { w.dequantizeRow(r0 + i, into: buffers.floats + i * k) }
+                    glimpse_bf16_rows_from_f32(buffers.floats, k, Int32(n), Int32(k), buffers.bf16)
+                }
+                gemm(buffers.bf16, Int32(n), packed, Int32(count), Int32(k), y + r0, rows, buffers.work)
+                b += pool.threadCount
+            }
+        }
+    }
 }
 
 
@@ -114,6 +158,44 @@ public final class BatchScratch: @unchecked Sendable {
 
     func ensure(_ count: Int) {
         while activations.count < count { activations.append(QuantizedActivation()) }
+    }
+
+    /// Per thread, for `MatMul.bf16`: a band of weight rows in bf16, the tile kernel's partial sums, and F32 rows
+    /// for dequantizing quantized types.
+    struct TileBuffers {
+        let bf16: UnsafeMutablePointer<UInt16>, work: UnsafeMutablePointer<Float>, floats: UnsafeMutablePointer<Float>
+        let sizes: (Int, Int, Int)
+    }
+    private(set) var tileBuffers: [TileBuffers] = []
+    private var packed: UnsafeMutablePointer<UInt16>?
+    private var packedCount = 0
+
+    func packedActivations(_ count: Int) -> UnsafeMutablePointer<UInt16> {
+        if packedCount < count {
+            packed?.deallocate()
+            packed = .allocate(capacity: count)
+            packedCount = count
+        }
+        return packed!
+    }
+
+    func ensureTileBuffers(threads: Int, bf16: Int, work: Int, floats: Int) {
+        if tileBuffers.count >= threads, let s = tileBuffers.first?.sizes, s.0 >= bf16, s.1 >= work, s.2 >= floats { return }
+        freeTileBuffers()
+        tileBuffers = (0 ..< threads).map { _ in
+            TileBuffers(bf16: .allocate(capacity: bf16), work: .allocate(capacity: work),
+                        floats: .allocate(capacity: max(floats, 1)), sizes: (bf16, work, floats))
+        }
+    }
+
+    private func freeTileBuffers() {
+        for b in tileBuffers { b.bf16.deallocate(); b.work.deallocate(); b.floats.deallocate() }
+        tileBuffers = []
+    }
+
+    deinit {
+        freeTileBuffers()
+        packed?.deallocate()
     }
 
     func ensureBands(threads: Int, floats: Int) {

@@ -16,7 +16,7 @@ public enum RowDot {
 
     @inline(__always)
     public static func dot(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: QuantizedActivation, _ n: Int) -> Float {
-        if hasNativeKernels {
+        if Kernels.level >= .avx2 {
             switch type {
             case .q8_0: return glimpse_dot_q8_0(row, x.qs, x.scales, Int32(n / 32))
             case .q4_0: return glimpse_dot_q4_0(row, x.qs, x.scales, Int32(n / 32))

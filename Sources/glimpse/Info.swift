@@ -9,11 +9,15 @@ struct Info: ParsableCommand {
         abstract: "Describe a GGUF file: architecture, hyperparameters, tensors, tokenizer, template.")
 
     @Argument(help: "A GGUF file.")
-    var file: String
+    var file: String?
     @Flag(help: "List every metadata key and tensor.")
     var verbose = false
+    @Flag(help: "Show the CPU's features and the kernel level Glimpse chose (GLIMPSE_KERNELS=amx|avx512|avx2|portable forces one).")
+    var cpu = false
 
     func run() throws {
+        if cpu { return printCPU() }
+        guard let file else { throw fail("info needs a GGUF file, or --cpu") }
         let f: GGUFFile
         do { f = try GGUFFile(path: file) } catch { throw fail("\(error)") }
         let arch = f["general.architecture"]?.string ?? "?"
@@ -48,6 +52,17 @@ struct Info: ParsableCommand {
             print("tensor list:")
             for t in f.tensors { print("  \(t.name) \(t.type) \(t.shape)") }
         }
+    }
+}
+
+extension Info {
+    func printCPU() {
+        for line in Kernels.featureLines { print(line) }
+        print("kernel level: \(Kernels.choice)")
+        for level in KernelLevel.allCases.reversed() where level > Kernels.best {
+            print("  not \(level.name): \(Kernels.support.reasons[level] ?? "unsupported")")
+        }
+        if let problem = Kernels.environmentProblem { print("warning: \(problem)") }
     }
 }
 
