@@ -9,10 +9,13 @@ public enum KernelLevel: Int, Comparable, CaseIterable, Sendable, CustomStringCo
     case portable
     /// The AVX2 row kernels of CKernels for quantized types (decoding and short batches).
     case avx2
-    /// As avx2, with prompt and image batches multiplied in bf16 by AVX-512 BF16 (VDPBF16PS) where the CPU has
-    /// it: weights and activations rounded to bf16, sums in F32. Below this level batches are F32-exact sgemm.
+    /// As avx2, with batches of quantized weights multiplied on AVX-512 VNNI with int8 activations in blocks of
+    /// 32 (as decoding and llama.cpp's prompts do). F32/F16/BF16 weights stay F32 sgemm: bf16 would round them
+    /// (and F16 has three more bits) for about 1.3x on this class of CPU, where VDPBF16PS does as many
+    /// multiply-adds as F32 FMAs (`GLIMPSE_BF16=1` uses it anyway, for comparison).
     case avx512
-    /// As avx512, with the bf16 batch products on AMX tiles (TDPBF16PS).
+    /// As avx512, with batches of every weight type on AMX bf16 tiles (TDPBF16PS): 16 times F32's multiply-adds,
+    /// weights and activations rounded to bf16, sums in F32.
     case amx
 
     public var description: String { name }
@@ -25,7 +28,7 @@ public enum KernelLevel: Int, Comparable, CaseIterable, Sendable, CustomStringCo
     }
 }
 
-/// The kernel level chosen for this process: the best the CPU and OS support, or `GLIMPSE_KERNELS`.
+/// The kernel level chosen for this process: the best the CPU and OS support (AMX on request), or `GLIMPSE_KERNELS`.
 public enum Kernels {
     public struct Refusal: Error, CustomStringConvertible {
         public let description: String
@@ -40,7 +43,7 @@ public enum Kernels {
 
     public static var best: KernelLevel { support.best }
 
-    /// The level in use. Starts at `GLIMPSE_KERNELS` when set and supported, else `best`.
+    /// The level in use. Starts at `GLIMPSE_KERNELS` when set and supported, else `defaultLevel`.
     public static var level: KernelLevel { KernelLevel(rawValue: current.load(ordering: .relaxed))! }
 
     /// Why the level is what it is, for `glimpse info --cpu` and `bench`.
@@ -48,10 +51,20 @@ public enum Kernels {
         level == start.level ? start.why : "\(level.name), set by the program (best here: \(best.name))"
     }
 
-    /// Whether batches go to the bf16 kernels (AVX-512 BF16 or AMX) rather than F32 sgemm.
+    /// Whether batches of F32/F16/BF16 weights go to the bf16 kernels (AMX, or AVX-512 BF16 when asked) rather
+    /// than F32 sgemm.
     public static var bf16Batches: Bool {
-        level == .amx || (level == .avx512 && has(GLIMPSE_CPU_AVX512_BF16))
+        level == .amx || (level == .avx512 && bf16OnAVX512 && has(GLIMPSE_CPU_AVX512_BF16))
     }
+
+    /// `GLIMPSE_BF16=1`: float weights in bf16 on AVX-512 BF16 too (the same operands as AMX's, so tests of it
+    /// check the packing AMX reads on machines without tiles).
+    public static var bf16OnAVX512: Bool {
+        get { bf16Flag.load(ordering: .relaxed) }
+        set { bf16Flag.store(newValue, ordering: .relaxed) }
+    }
+    public static var hasAVX512BF16: Bool { has(GLIMPSE_CPU_AVX512_BF16) }
+    private static let bf16Flag = Atomic<Bool>(ProcessInfo.processInfo.environment["GLIMPSE_BF16"] == "1")
 
     private static let start: (level: KernelLevel, why: String) = startLevel()
     private static let current = Atomic<Int>(start.level.rawValue)
@@ -88,11 +101,20 @@ public enum Kernels {
         "this machine cannot run the \(level.name) kernels (\(support.reasons[level] ?? "unsupported")); the best it has is \(best.name)"
     }
 
+    /// The level used unless GLIMPSE_KERNELS says otherwise: the best one, except that AMX is opt-in. Its tile
+    /// kernels are tested (MatMulTests) wherever the CPU has tiles, but the machines this project was developed on
+    /// so far had none, so no run of them has been seen yet; until one has, a user asks for them by name.
+    public static var defaultLevel: KernelLevel { min(best, .avx512) }
+
+    /// Back to the level the process started with (tests that forced one).
+    public static func useDefault() { current.store(start.level.rawValue, ordering: .relaxed) }
+
     private static func startLevel() -> (KernelLevel, String) {
         if let value = ProcessInfo.processInfo.environment["GLIMPSE_KERNELS"], !value.isEmpty {
             if let level = try? resolve(value) { return (level, "\(level.name), forced by GLIMPSE_KERNELS (best here: \(best.name))") }
-            return (best, "\(best.name): GLIMPSE_KERNELS=\(value) refused")
+            return (defaultLevel, "\(defaultLevel.name): GLIMPSE_KERNELS=\(value) refused")
         }
+        if best == .amx { return (defaultLevel, "\(defaultLevel.name); amx is available and opt-in: GLIMPSE_KERNELS=amx") }
         return (best, "\(best.name), the best this machine supports")
     }
 

@@ -72,7 +72,9 @@ public enum MatMul {
             }
             return
         }
-        if Kernels.bf16Batches { return bf16(w, x, count: count, y, scratch: scratch, pool: pool) }
+        let float = [GGMLType.f32, .f16, .bf16].contains(w.type)
+        if Kernels.level == .avx512 && !float { return int8(w, x, count: count, y, scratch: scratch, pool: pool) }
+        if Kernels.level == .amx || (float && Kernels.bf16Batches) { return bf16(w, x, count: count, y, scratch: scratch, pool: pool) }
         // Bands of at most 256 rows: large enough that sgemm's packing and setup are amortized, small enough
         // (256 x K floats per thread) to stay a scratch buffer rather than a dequantized copy of the tensor.
         // Their count is a multiple of the threads, so every thread gets the same share: with fixed 256-row
@@ -113,35 +115,84 @@ public enum MatMul {
     /// through F32) and multiplied on tiles, sums in F32. Converting per band rather than keeping a bf16 copy of
     /// every weight keeps memory at one copy of the file; the conversion is read once per `count` products.
     static func bf16(_ w: TensorView, _ x: UnsafePointer<Float>, count: Int, _ y: UnsafeMutablePointer<Float>,
-                      scratch: BatchScratch, pool: ThreadPool) {
+                     scratch: BatchScratch, pool: ThreadPool) {
         let k = w.rowLength, rows = w.rowCount, kp = Int(glimpse_round32(Int32(k)))
         let vectors = Int(glimpse_round32(Int32(count)))
-        let packed = scratch.packedActivations(vectors * kp)
+        let packed = scratch.sharedBuffer(0, vectors * kp, as: UInt16.self)
         pool.parallelRanges(vectors / 16, grain: 1) { range in
             glimpse_bf16_pack_vectors(x, k, Int32(count), Int32(k), Int32(range.lowerBound * 16), Int32(range.count * 16), packed)
         }
         let (band, bands) = bandSize(rows, threads: pool.threadCount)
         let bandRows = Int(glimpse_round32(Int32(band)))
-        scratch.ensureTileBuffers(threads: pool.threadCount, bf16: bandRows * kp, work: bandRows * min(vectors, 256),
-                                  floats: [.f32, .f16, .bf16].contains(w.type) ? 0 : band * k)
         let gemm = Kernels.level == .amx ? glimpse_amx_bf16_gemm : glimpse_avx512_bf16_gemm
+        let isFloat = [GGMLType.f32, .f16, .bf16].contains(w.type)
+        scratch.reserveThreads(pool.threadCount, buffers: 3)
         let slot = Atomic<Int>(0)
         pool.parallelFor(pool.threadCount) { _ in
             let me = slot.add(1, ordering: .relaxed).oldValue
-            let buffers = scratch.tileBuffers[me]
+            let converted = scratch.threadBuffer(me, 0, bandRows * kp, as: UInt16.self)
+            let work = scratch.threadBuffer(me, 1, bandRows * min(vectors, 256), as: Float.self)
+            let floats = scratch.threadBuffer(me, 2, isFloat ? 1 : band * k, as: Float.self)
             var b = me
             while b < bands {
                 let r0 = b * band, n = min(band, rows - r0)
                 let source = w.data + r0 * w.rowBytes
                 switch w.type {
-                case .f32: glimpse_bf16_rows_from_f32(source.assumingMemoryBound(to: Float.self), k, Int32(n), Int32(k), buffers.bf16)
-                case .f16: glimpse_bf16_rows_from_f16(source.assumingMemoryBound(to: UInt16.self), k, Int32(n), Int32(k), buffers.bf16)
-                case .bf16: glimpse_bf16_rows_from_bf16(source.assumingMemoryBound(to: UInt16.self), k, Int32(n), Int32(k), buffers.bf16)
+                case .f32: glimpse_bf16_rows_from_f32(source.assumingMemoryBound(to: Float.self), k, Int32(n), Int32(k), converted)
+                case .f16: glimpse_bf16_rows_from_f16(source.assumingMemoryBound(to: UInt16.self), k, Int32(n), Int32(k), converted)
+                case .bf16: glimpse_bf16_rows_from_bf16(source.assumingMemoryBound(to: UInt16.self), k, Int32(n), Int32(k), converted)
                 default:
-                    for i in 0 ..< n { w.dequantizeRow(r0 + i, into: buffers.floats + i * k) }
-                    glimpse_bf16_rows_from_f32(buffers.floats, k, Int32(n), Int32(k), buffers.bf16)
+                    for i in 0 ..< n { w.dequantizeRow(r0 + i, into: floats + i * k) }
+                    glimpse_bf16_rows_from_f32(floats, k, Int32(n), Int32(k), converted)
                 }
-                gemm(buffers.bf16, Int32(n), packed, Int32(count), Int32(k), y + r0, rows, buffers.work)
+                gemm(converted, Int32(n), packed, Int32(count), Int32(k), y + r0, rows, work)
+                b += pool.threadCount
+            }
+        }
+    }
+
+    /// `batch` of a quantized weight on AVX-512 VNNI: activations quantized to int8 in blocks of 32 (as the row
+    /// kernels of decoding do, and llama.cpp does for prompts) and packed once; each band of weight rows unpacked
+    /// to unsigned bytes with a scale and offset per block of 32 (exactly, except Q6_K and types without a
+    /// mapping, requantized from F32), then multiplied four bytes per lane with integer sums per block.
+    static func int8(_ w: TensorView, _ x: UnsafePointer<Float>, count: Int, _ y: UnsafeMutablePointer<Float>,
+                     scratch: BatchScratch, pool: ThreadPool) {
+        let k = w.rowLength, rows = w.rowCount, kp = Int(glimpse_round32(Int32(k))), blocks = kp / 32
+        let vectors = (count + 15) / 16 * 16
+        let xq = scratch.sharedBuffer(0, vectors * kp, as: Int8.self)
+        let xs = scratch.sharedBuffer(1, vectors * blocks, as: Float.self)
+        let xsum = scratch.sharedBuffer(2, vectors * blocks, as: Float.self)
+        pool.parallelRanges(vectors / 16, grain: 1) { range in
+            glimpse_s8_pack_vectors(x, k, Int32(count), Int32(k), Int32(range.lowerBound * 16), Int32(range.count * 16), xq, xs, xsum)
+        }
+        let (band, bands) = bandSize(rows, threads: pool.threadCount)
+        let bandRows = Int(glimpse_round8(Int32(band)))
+        let exact = [GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K].contains(w.type)
+        scratch.reserveThreads(pool.threadCount, buffers: 4)
+        let slot = Atomic<Int>(0)
+        pool.parallelFor(pool.threadCount) { _ in
+            let me = slot.add(1, ordering: .relaxed).oldValue
+            let q = scratch.threadBuffer(me, 0, bandRows * kp, as: UInt8.self)
+            let a = scratch.threadBuffer(me, 1, bandRows * blocks, as: Float.self)
+            let offsets = scratch.threadBuffer(me, 2, bandRows * blocks, as: Float.self)
+            let floats = scratch.threadBuffer(me, 3, exact ? 1 : band * k, as: Float.self)
+            var b = me
+            while b < bands {
+                let r0 = b * band, n = Int32(min(band, rows - r0))
+                let source = w.data + r0 * w.rowBytes
+                switch w.type {
+                case .q8_0: glimpse_u8_rows_from_q8_0(source, w.rowBytes, n, Int32(k), q, a, offsets)
+                case .q4_0: glimpse_u8_rows_from_q4_0(source, w.rowBytes, n, Int32(k), q, a, offsets)
+                case .q4_K: glimpse_u8_rows_from_q4_K(source, w.rowBytes, n, Int32(k), q, a, offsets)
+                case .q4_1: glimpse_u8_rows_from_q4_1(source, w.rowBytes, n, Int32(k), q, a, offsets)
+                case .q5_0: glimpse_u8_rows_from_q5_0(source, w.rowBytes, n, Int32(k), q, a, offsets)
+                case .q5_1: glimpse_u8_rows_from_q5_1(source, w.rowBytes, n, Int32(k), q, a, offsets)
+                case .q5_K: glimpse_u8_rows_from_q5_K(source, w.rowBytes, n, Int32(k), q, a, offsets)
+                default:
+                    for i in 0 ..< Int(n) { w.dequantizeRow(r0 + i, into: floats + i * k) }
+                    glimpse_u8_rows_from_f32(floats, k, n, Int32(k), q, a, offsets)
+                }
+                glimpse_vnni_gemm(q, a, offsets, n, xq, xs, xsum, Int32(count), Int32(k), y + r0, rows)
                 b += pool.threadCount
             }
         }
@@ -160,42 +211,26 @@ public final class BatchScratch: @unchecked Sendable {
         while activations.count < count { activations.append(QuantizedActivation()) }
     }
 
-    /// Per thread, for `MatMul.bf16`: a band of weight rows in bf16, the tile kernel's partial sums, and F32 rows
-    /// for dequantizing quantized types.
-    struct TileBuffers {
-        let bf16: UnsafeMutablePointer<UInt16>, work: UnsafeMutablePointer<Float>, floats: UnsafeMutablePointer<Float>
-        let sizes: (Int, Int, Int)
-    }
-    private(set) var tileBuffers: [TileBuffers] = []
-    private var packed: UnsafeMutablePointer<UInt16>?
-    private var packedCount = 0
+    /// Growable raw buffers for the bf16 and int8 paths: `shared` ones (the packed activations, written by all
+    /// threads before the bands start) and `perThread[t]` ones (a band of converted weights, partial sums).
+    private(set) var shared: [GrowableBuffer] = []
+    private(set) var perThread: [[GrowableBuffer]] = []
 
-    func packedActivations(_ count: Int) -> UnsafeMutablePointer<UInt16> {
-        if packedCount < count {
-            packed?.deallocate()
-            packed = .allocate(capacity: count)
-            packedCount = count
-        }
-        return packed!
+    func sharedBuffer<T>(_ index: Int, _ count: Int, as: T.Type) -> UnsafeMutablePointer<T> {
+        while shared.count <= index { shared.append(GrowableBuffer()) }
+        return shared[index].ensure(count * MemoryLayout<T>.stride).assumingMemoryBound(to: T.self)
     }
 
-    func ensureTileBuffers(threads: Int, bf16: Int, work: Int, floats: Int) {
-        if tileBuffers.count >= threads, let s = tileBuffers.first?.sizes, s.0 >= bf16, s.1 >= work, s.2 >= floats { return }
-        freeTileBuffers()
-        tileBuffers = (0 ..< threads).map { _ in
-            TileBuffers(bf16: .allocate(capacity: bf16), work: .allocate(capacity: work),
-                        floats: .allocate(capacity: max(floats, 1)), sizes: (bf16, work, floats))
-        }
+    func threadBuffer<T>(_ thread: Int, _ index: Int, _ count: Int, as: T.Type) -> UnsafeMutablePointer<T> {
+        while perThread.count <= thread { perThread.append([]) }
+        while perThread[thread].count <= index { perThread[thread].append(GrowableBuffer()) }
+        return perThread[thread][index].ensure(count * MemoryLayout<T>.stride).assumingMemoryBound(to: T.self)
     }
 
-    private func freeTileBuffers() {
-        for b in tileBuffers { b.bf16.deallocate(); b.work.deallocate(); b.floats.deallocate() }
-        tileBuffers = []
-    }
-
-    deinit {
-        freeTileBuffers()
-        packed?.deallocate()
+    /// Makes every thread's buffers exist before a parallel region (the arrays must not grow inside it).
+    func reserveThreads(_ threads: Int, buffers: Int) {
+        while perThread.count < threads { perThread.append([]) }
+        for t in 0 ..< threads { while perThread[t].count < buffers { perThread[t].append(GrowableBuffer()) } }
     }
 
     func ensureBands(threads: Int, floats: Int) {
@@ -203,6 +238,23 @@ public final class BatchScratch: @unchecked Sendable {
             bandBuffers = (0 ..< threads).map { _ in FloatBuffer(count: floats) }
         }
     }
+}
+
+/// 64-byte aligned bytes that grow on demand and are reused across calls.
+final class GrowableBuffer: @unchecked Sendable {
+    private(set) var pointer = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+    private var capacity = 64
+
+    func ensure(_ bytes: Int) -> UnsafeMutableRawPointer {
+        if bytes > capacity {
+            pointer.deallocate()
+            capacity = bytes
+            pointer = .allocate(byteCount: bytes, alignment: 64)
+        }
+        return pointer
+    }
+
+    deinit { pointer.deallocate() }
 }
 
 /// Keeps OpenBLAS from starting its own spinning threads: Glimpse splits work over its own pool.

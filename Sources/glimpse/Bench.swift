@@ -71,10 +71,11 @@ struct Bench: ParsableCommand {
         let ppMean = pp.isEmpty ? 0 : pp.reduce(0, +) / Double(pp.count)
         let tgMean = tg.isEmpty ? 0 : tg.reduce(0, +) / Double(tg.count)
         if json {
-            print(String(format: "{\"pp_tokens_per_second\": %.2f, \"tg_tokens_per_second\": %.2f, \"threads\": %d}",
-                         ppMean, tgMean, threads))
+            print(String(format: "{\"pp_tokens_per_second\": %.2f, \"tg_tokens_per_second\": %.2f, \"threads\": %d, \"kernels\": \"%@\"}",
+                         ppMean, tgMean, threads, Kernels.level.name))
         } else {
             let name = (try ModelCatalog.current().resolve(model).path).split(separator: "/").last.map(String.init) ?? ""
+            print("kernels: \(Kernels.choice)")
             print("| model | threads | test | t/s |")
             print("| --- | ---: | --- | ---: |")
             if nPrompt > 0 { print(String(format: "| %@ | %d | pp%d | %.2f |", name, threads, nPrompt, ppMean)) }

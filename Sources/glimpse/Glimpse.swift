@@ -1,4 +1,5 @@
 import ArgumentParser
+import Tensors
 import Foundation
 
 @main
@@ -8,6 +9,21 @@ struct Glimpse: AsyncParsableCommand {
         abstract: "Chat about images with vision-language models, on your own machine.",
         subcommands: [App.self, Ask.self, Models.self, Info.self, Bench.self, BenchUI.self, BenchPanes.self, Tokenize.self, Logits.self],
         defaultSubcommand: App.self)
+
+    /// ArgumentParser's entry, after refusing a GLIMPSE_KERNELS level this machine cannot run (a forced level is
+    /// for testing a path; silently running another would measure the wrong one).
+    static func main() async {
+        if let problem = Kernels.environmentProblem {
+            _ = fail("\(problem). Unset GLIMPSE_KERNELS, or see `glimpse info --cpu`.")
+            Foundation.exit(2)
+        }
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand { try await command.run() } else { try command.run() }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Prints one line to stderr and returns the non-zero exit to throw: the shape of every user-facing failure

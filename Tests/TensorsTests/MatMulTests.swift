@@ -3,30 +3,49 @@ import GGUF
 import Tensors
 import XCTest
 
-/// Batched products on every kernel level against the F32 product of the dequantized weights.
-///
-/// Tolerance of the bf16 paths (AVX-512 BF16, AMX): they round weights and activations to bf16 (unit roundoff u = 2^-8) before
-/// multiplying, so each product w·x is off by at most (2u + u²)|w·x| and the sum, accumulated in F32, by at most
-/// about 2^-7 · Σ|w·x| (plus F32 rounding, far smaller). A misplaced row, vector or k block is off by the size
-/// of the sum itself, far beyond that bound. The F32 levels are held to 1e-5 of Σ|w·x| (sgemm's own rounding).
+/// Batched products on every kernel level against the exact (Double) product of the dequantized weights, each
+/// held to a bound on its own rounding, stated per path:
+/// - F32 sgemm (portable, avx2): 1e-5 of Σ|w·x|.
+/// - bf16 (AVX-512 BF16, AMX; float weights on avx512, every weight on amx): weights and activations rounded to bf16
+///   (unit roundoff u = 2^-8), so each product is off by at most (2u + u²)|w·x|: 2^-7 of Σ|w·x| in all.
+/// - int8 (quantized weights on avx512): activations rounded to int8 per block of 32 (step max|x|/127), so each
+///   x is off by at most max|x|/254 of its block: Σ|w|·max|x|/254. Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K and Q5_K
+///   weights are taken exactly; the others (Q6_K) are requantized to 8 bits over each block's range: Σ|x|·range/510 more.
+/// A misplaced row, vector or block is off by the size of the sum itself, far beyond any of these.
 final class MatMulTests: XCTestCase {
-    override func tearDown() { Kernels.useAtMost(.amx) }  // back to the best level
+    override func tearDown() { Kernels.useDefault() }
 
-    /// y[t][r] exactly (in Double) and Σ|w·x| for each output, from the dequantized weights.
-    func reference(_ w: TensorView, _ x: [Float], count: Int) -> (exact: [Double], scale: [Double]) {
+    struct Reference {
+        var exact: [Double], absolute: [Double], activationRounding: [Double], weightRounding: [Double]
+    }
+
+    func reference(_ w: TensorView, _ x: [Float], count: Int) -> Reference {
         let k = w.rowLength, rows = w.rowCount
-        var exact = [Double](repeating: 0, count: count * rows), scale = exact
+        let zeros = [Double](repeating: 0, count: count * rows)
+        var ref = Reference(exact: zeros, absolute: zeros, activationRounding: zeros, weightRounding: zeros)
         var row = [Float](repeating: 0, count: k)
+        func block(_ v: ArraySlice<Float>) -> (max: Double, range: Double) {
+            (Double(v.map { abs($0) }.max() ?? 0), Double((v.max() ?? 0) - (v.min() ?? 0)))
+        }
         for r in 0 ..< rows {
             row.withUnsafeMutableBufferPointer { w.dequantizeRow(r, into: $0.baseAddress!) }
             for t in 0 ..< count {
-                var s = 0.0, a = 0.0
-                for i in 0 ..< k { let p = Double(row[i]) * Double(x[t * k + i]); s += p; a += abs(p) }
-                exact[t * rows + r] = s
-                scale[t * rows + r] = a
+                var s = 0.0, a = 0.0, act = 0.0, wr = 0.0
+                for b0 in stride(from: 0, to: k, by: 32) {
+                    let end = min(k, b0 + 32)
+                    let xmax = block(x[(t * k + b0) ..< (t * k + end)]).max, wrange = block(row[b0 ..< end]).range
+                    for i in b0 ..< end {
+                        let wi = Double(row[i]), xi = Double(x[t * k + i])
+                        s += wi * xi; a += abs(wi * xi)
+                        act += abs(wi) * xmax / 254
+                        wr += abs(xi) * wrange / 510
+                    }
+                }
+                let o = t * rows + r
+                ref.exact[o] = s; ref.absolute[o] = a; ref.activationRounding[o] = act; ref.weightRounding[o] = wr
             }
         }
-        return (exact, scale)
+        return ref
     }
 
     func product(_ w: TensorView, _ x: [Float], count: Int, level: KernelLevel, threads: Int = 2) throws -> [Float] {
@@ -40,26 +59,42 @@ final class MatMulTests: XCTestCase {
     }
 
     func check(_ w: TensorView, counts: [Int], label: String) throws {
+        let quantized = ![GGMLType.f32, .f16, .bf16].contains(w.type)
         for count in counts {
             var rng = SplitMix64(seed: UInt64(count))
             let x = (0 ..< count * w.rowLength).map { _ in Float.random(in: -1 ... 1, using: &rng) }
-            let (exact, scale) = reference(w, x, count: count)
+            let ref = reference(w, x, count: count)
             for level in KernelLevel.allCases where level <= Kernels.best {
                 let y = try product(w, x, count: count, level: level)
-                let bf16 = Kernels.bf16Batches
-                let bound = bf16 ? 1.0 / 128 : 1e-5
+                let int8 = level == .avx512 && quantized, bf16 = level == .amx || (!quantized && Kernels.bf16Batches)
                 var worst = 0.0
                 for i in 0 ..< y.count {
-                    let err = abs(Double(y[i]) - exact[i])
-                    worst = max(worst, err / (scale[i] + 1e-9))
-                    if !(err <= bound * scale[i] + 1e-5) {
-                        XCTFail("\(label) \(level) count \(count): output \(i) is \(y[i]), exact \(exact[i]), Σ|w·x| \(scale[i])")
+                    let bound: Double
+                    if int8 {
+                        let requantized = ![GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K].contains(w.type)
+                        bound = 1.01 * (ref.activationRounding[i] + (requantized ? ref.weightRounding[i] : 0)) + 1e-5 * ref.absolute[i]
+                    } else {
+                        bound = (bf16 ? 1.0 / 128 : 1e-5) * ref.absolute[i]
+                    }
+                    let err = abs(Double(y[i]) - ref.exact[i])
+                    worst = max(worst, err / (ref.absolute[i] + 1e-9))
+                    if !(err <= bound + 1e-5) {
+                        XCTFail("\(label) \(level) count \(count): output \(i) is \(y[i]), exact \(ref.exact[i]), bound \(bound)")
                         break
                     }
                 }
-                if bf16 { XCTAssertGreaterThan(worst, 1e-6, "\(label) \(level): bf16 rounding left no trace; was the bf16 kernel used?") }
+                if int8 || bf16 { XCTAssertGreaterThan(worst, 1e-6, "\(label) \(level): no rounding seen; was the fast kernel used?") }
             }
         }
+    }
+
+    /// The float weights again with bf16 on AVX-512 BF16 (GLIMPSE_BF16=1): the operands AMX reads, checked where the
+    /// machine has no tiles.
+    func testOddShapesInBF16OnAVX512() throws {
+        try XCTSkipUnless(Kernels.best >= .avx512 && Kernels.hasAVX512BF16, "no AVX-512 BF16")
+        Kernels.bf16OnAVX512 = true
+        defer { Kernels.bf16OnAVX512 = false }
+        try testOddShapesInEveryFloatType()
     }
 
     /// Weights of odd sizes in F32, F16 and BF16: rows and k not multiples of 32 (the padding), k above the
