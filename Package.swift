@@ -51,7 +51,7 @@ let package = Package(
 
         // MARK: App
         .executableTarget(name: "glimpse", dependencies: [
-            "Engine", "Models", "GGUF", "Tensors", "Vision", "Tasks", "UI", "Terminal", "ImagePreview",
+            "Engine", "Models", "GGUF", "Tensors", "CKernels", "Vision", "Tasks", "UI", "Terminal", "ImagePreview",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

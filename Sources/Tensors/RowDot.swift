@@ -16,7 +16,18 @@ public enum RowDot {
 
     @inline(__always)
     public static func dot(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: QuantizedActivation, _ n: Int) -> Float {
-        if Kernels.level >= .avx2 {
+        let level = Kernels.level
+        if level >= .avx512 {
+            switch type {
+            case .q8_0: return glimpse_dot_q8_0_vnni(row, x.qs, x.scales, Int32(n / 32))
+            case .q4_0: return glimpse_dot_q4_0_vnni(row, x.qs, x.scales, Int32(n / 32))
+            case .q5_0: return glimpse_dot_q5_0_vnni(row, x.qs, x.scales, Int32(n / 32))
+            case .q4_1: return glimpse_dot_q4_1_vnni(row, x.qs, x.scales, x.sums, Int32(n / 32))
+            case .q5_1: return glimpse_dot_q5_1_vnni(row, x.qs, x.scales, x.sums, Int32(n / 32))
+            default: break
+            }
+        }
+        if level >= .avx2 {
             switch type {
             case .q8_0: return glimpse_dot_q8_0(row, x.qs, x.scales, Int32(n / 32))
             case .q4_0: return glimpse_dot_q4_0(row, x.qs, x.scales, Int32(n / 32))

@@ -4,6 +4,8 @@ import GGUF
 import Vision
 import Models
 import Tensors
+import Synchronization
+import CKernels
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -98,8 +100,11 @@ extension Bench {
             largest[t.type] = t
         }
         let scratch = QuantizedActivation()
-        print("| tensor | type | shape | ms | GB/s |")
-        print("| --- | --- | --- | ---: | ---: |")
+        let memory = Bench.memoryReadRate(pool: pool)
+        print("kernels: \(Kernels.choice)")
+        print(String(format: "memory read: %.1f GB/s (512 MiB, beyond the caches, same threads)", memory))
+        print("| tensor | type | shape | ms | GB/s | of memory read |")
+        print("| --- | --- | --- | ---: | ---: | ---: |")
         for (_, info) in largest.sorted(by: { $0.value.byteCount > $1.value.byteCount }) {
             let w = lm.file.view(info.name)!
             let x = (0 ..< w.rowLength).map { _ in Float.random(in: -1 ... 1) }
@@ -113,11 +118,38 @@ extension Bench {
                 }
                 best = min(best, s)
             }
-            print(String(format: "| %@ | %@ | %@ | %.3f | %.1f |", info.name, info.type.description, "\(info.shape)",
-                         best * 1000, Double(info.byteCount) / best / 1e9))
+            // A tensor smaller than the caches is read from them here, so its rate says how fast the kernel
+            // computes; 100% of the memory read rate or more means decoding waits on memory, not on it.
+            let rate = Double(info.byteCount) / best / 1e9
+            print(String(format: "| %@ | %@ | %@ | %.3f | %.1f | %.0f%% |", info.name, info.type.description, "\(info.shape)",
+                         best * 1000, rate, 100 * rate / memory))
         }
     }
+
+    /// Best of 5 reads of a 512 MiB buffer split over the pool's threads, in GB/s.
+    static func memoryReadRate(pool: ThreadPool) -> Double {
+        let bytes = 512 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        defer { buffer.deallocate() }
+        memset(buffer, 1, bytes)
+        var best = Double.infinity
+        for _ in 0 ..< 5 {
+            best = min(best, time {
+                pool.parallelRanges(bytes / 64, grain: 4096) { range in
+                    sink.add(glimpse_stream_read(buffer + range.lowerBound * 64, range.count * 64))
+                }
+            })
+        }
+        return Double(bytes) / best / 1e9
+    }
 }
+
+/// Keeps the checksums of `glimpse_stream_read` alive.
+private final class Sink: @unchecked Sendable {
+    private let value = Atomic<UInt64>(0)
+    func add(_ v: UInt64) { value.store(value.load(ordering: .relaxed) ^ v, ordering: .relaxed) }
+}
+private let sink = Sink()
 
 extension Bench {
     /// Best-of-N time of preprocessing, encoding and projecting one image.

@@ -43,18 +43,23 @@ final class RowDotTests: XCTestCase {
         }
     }
 
-    /// The AVX2 kernels (CKernels) form the same integer sums as the Swift ones; only the order of the float
-    /// additions differs. Every type with an AVX2 kernel, every 2-D tensor of that type, rows spread over it.
+    /// The AVX2 kernels and the AVX-512 VNNI ones (CKernels) form the same integer sums as the Swift ones; only
+    /// the order of the float additions differs. Every level the machine has, every type with a native kernel,
+    /// every 2-D tensor of that type, rows spread over it.
     func testNativeKernelsMatchTheSwiftOnes() throws {
-        try XCTSkipUnless(RowDot.hasNativeKernels, "CKernels was built without AVX2")
-        var checked: [GGMLType: Int] = [:]
-        try forSampledRows(everyTensor: true, seed: 11, range: 2, rows: { stride(from: 0, to: $0.rowCount, by: max(1, $0.rowCount / 16)) }) { w, r, act, _, scale in
-            let native = RowDot.dot(w.type, w.row(r), act, w.rowLength), swift = RowDot.portableDot(w.type, w.row(r), act, w.rowLength)
-            XCTAssertEqual(native, swift, accuracy: 1e-5 * scale + 1e-6, "\(w.type) row \(r)")
-            checked[w.type, default: 0] += 1
-        }
-        for type in [GGMLType.q8_0, .q4_0, .q5_0, .q4_1, .q5_1, .q4_K, .q5_K, .q6_K] {
-            XCTAssertGreaterThan(checked[type] ?? 0, 0, "no \(type) tensor among the test models")
+        try XCTSkipUnless(Kernels.best >= .avx2, "this machine or build has no AVX2 kernels")
+        defer { Kernels.useDefault() }
+        for level in [KernelLevel.avx2, .avx512] where level <= Kernels.best {
+            try Kernels.use(level)
+            var checked: [GGMLType: Int] = [:]
+            try forSampledRows(everyTensor: true, seed: 11, range: 2, rows: { stride(from: 0, to: $0.rowCount, by: max(1, $0.rowCount / 16)) }) { w, r, act, _, scale in
+                let native = RowDot.dot(w.type, w.row(r), act, w.rowLength), swift = RowDot.portableDot(w.type, w.row(r), act, w.rowLength)
+                XCTAssertEqual(native, swift, accuracy: 1e-5 * scale + 1e-6, "\(level) \(w.type) row \(r)")
+                checked[w.type, default: 0] += 1
+            }
+            for type in [GGMLType.q8_0, .q4_0, .q5_0, .q4_1, .q5_1, .q4_K, .q5_K, .q6_K] {
+                XCTAssertGreaterThan(checked[type] ?? 0, 0, "no \(type) tensor among the test models")
+            }
         }
     }
 }

@@ -23,4 +23,8 @@ int glimpse_cpu_features(void);
 // success, else the errno of the refusal (or -1 where this is not Linux on x86-64).
 int glimpse_request_amx_permission(void);
 
+// Reads `bytes` bytes (a multiple of 64) and returns a checksum, so the loads cannot be dropped: the memory read
+// rate that a matrix-vector product of those bytes is held against (`glimpse bench --kernels`).
+unsigned long long glimpse_stream_read(const void *data, long bytes);
+
 #endif

@@ -24,4 +24,11 @@ float glimpse_dot_q4_K(const void *row, const int8_t *qs, const float *scales, c
 float glimpse_dot_q5_K(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb);
 float glimpse_dot_q6_K(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb);
 
+// The same products with AVX-512 VNNI (row_kernels_vnni.c), for the types where it saves instructions.
+float glimpse_dot_q8_0_vnni(const void *row, const int8_t *qs, const float *scales, int nb);
+float glimpse_dot_q4_0_vnni(const void *row, const int8_t *qs, const float *scales, int nb);
+float glimpse_dot_q5_0_vnni(const void *row, const int8_t *qs, const float *scales, int nb);
+float glimpse_dot_q4_1_vnni(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb);
+float glimpse_dot_q5_1_vnni(const void *row, const int8_t *qs, const float *scales, const float *sums, int nb);
+
 #endif
