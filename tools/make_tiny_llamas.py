@@ -6,6 +6,8 @@ deterministic; Tests/Fixtures/tiny-llama.sha256 records the files the committed 
 Usage: make_tiny_llamas.py FOLDER [--write-checksums]
        make_tiny_llamas.py FOLDER --bench   (bench-llama-{q4_k,q5_k,q5_0,q8_0}.gguf: TinyLlama-1.1B's width, four layers,
                                             for bench_vs_llamacpp.py; kernels behave differently at real widths)
+       make_tiny_llamas.py FOLDER --bench-7b (bench-llama7b-2layers-q4_k.gguf: LLaMA-7B's / LLaVA-1.5-7B's width 4096,
+                                            feed-forward 11008, two of its 32 layers, for the time-to-first-token bench)
 """
 import hashlib
 import os
@@ -25,6 +27,7 @@ Shape = namedtuple("Shape", "embd layers heads kv ff ctx")
 TINY = Shape(embd=256, layers=2, heads=4, kv=2, ff=512, ctx=512)
 BENCH = Shape(embd=2048, layers=4, heads=16, kv=16, ff=5632, ctx=1024)
 BENCH_TYPES = ["Q4_K", "Q5_K", "Q5_0", "Q8_0"]
+BENCH_7B = Shape(embd=4096, layers=2, heads=32, kv=32, ff=11008, ctx=1024)
 # Narrower than the llama ones: Qwen2's 151,936 tokens make the (tied) embedding most of the file.
 TINY_QWEN2 = Shape(embd=128, layers=2, heads=4, kv=2, ff=256, ctx=512)
 QWEN2_TYPES = ["F16", "Q8_0"]
@@ -116,6 +119,9 @@ def sha256(path):
 def main():
     folder = sys.argv[1]
     vocab = os.path.join(folder, "vocab", "ggml-vocab-llama-spm.gguf")
+    if "--bench-7b" in sys.argv:
+        print(write(folder, vocab, "Q4_K", BENCH_7B, "bench-llama7b-2layers"))
+        return
     if "--bench" in sys.argv:
         for type_name in BENCH_TYPES:
             print(write(folder, vocab, type_name, BENCH, "bench-llama"))

@@ -42,23 +42,6 @@ void glimpse_u8_rows_from_q8_0(const void *src, long row_bytes, int m, int k, ui
     zero_padding(m, kp, q, a, b);
 }
 
-// Q4_0: d (f16), 16 bytes of nibbles (values 0-15 low nibbles, 16-31 high); value d·(nibble - 8).
-void glimpse_u8_rows_from_q4_0(const void *src, long row_bytes, int m, int k, uint8_t *q, float *a, float *b) {
-    const int kp = glimpse_round32(k), nb = k / 32;
-    for (int i = 0; i < m; i++) {
-        const uint8_t *w = (const uint8_t *)src + i * row_bytes;
-        for (int blk = 0; blk < nb; blk++, w += 18) {
-            const float d = half_to_float(w);
-            __m128i n = _mm_loadu_si128((const __m128i *)(w + 2));
-            __m128i lo = _mm_and_si128(n, _mm_set1_epi8(0x0F)), hi = _mm_and_si128(_mm_srli_epi16(n, 4), _mm_set1_epi8(0x0F));
-            _mm256_storeu_si256((__m256i *)(q + (long)i * kp + 32 * blk), _mm256_set_m128i(hi, lo));
-            a[(long)i * (kp / 32) + blk] = d;
-            b[(long)i * (kp / 32) + blk] = -8 * d;
-        }
-    }
-    zero_padding(m, kp, q, a, b);
-}
-
 // Q4_K: d, dmin (f16), 12 bytes of 6-bit scales and mins of eight sub-blocks of 32, 128 bytes of nibbles (32 bytes
 // per pair of sub-blocks: low nibbles the first, high the second). Value d·sc·q - dmin·m, so a = d·sc, b = -dmin·m.
 void glimpse_u8_rows_from_q4_K(const void *src, long row_bytes, int m, int k, uint8_t *q, float *a, float *b) {
@@ -95,8 +78,8 @@ static inline __m256i fifth_bits(uint32_t bits) {
     return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
 }
 
-// Q4_1 (d, m, 16 bytes of nibbles), Q5_0 (d, fifth bits, nibbles; value d·(q - 16)) and Q5_1 (d, m, fifth
-// bits, nibbles): q is the 4- or 5-bit value, a = d, b = m or -16·d (-8·d for Q4_0, above).
+// Q4_1 (d, m, 16 bytes of nibbles), Q5_0 (d, fifth bits, nibbles; value d·(q - 16)), Q5_1 (d, m, fifth
+// bits, nibbles), and Q4_0 (d, nibbles; value d·(q - 8)): q is the 4- or 5-bit value, a = d, b = m, -8·d or -16·d.
 static void u8_rows_32(const void *src, long row_bytes, int m, int k, uint8_t *q, float *a, float *b,
                        int block, int has_min, int fifth) {
     const int kp = glimpse_round32(k), nb = k / 32;
@@ -120,6 +103,10 @@ static void u8_rows_32(const void *src, long row_bytes, int m, int k, uint8_t *q
     zero_padding(m, kp, q, a, b);
 }
 
+// Q4_0: d (f16), 16 bytes of nibbles (values 0-15 low nibbles, 16-31 high); value d·(nibble - 8).
+void glimpse_u8_rows_from_q4_0(const void *src, long row_bytes, int m, int k, uint8_t *q, float *a, float *b) {
+    u8_rows_32(src, row_bytes, m, k, q, a, b, 18, 0, 0);
+}
 void glimpse_u8_rows_from_q4_1(const void *src, long row_bytes, int m, int k, uint8_t *q, float *a, float *b) {
     u8_rows_32(src, row_bytes, m, k, q, a, b, 20, 1, 0);
 }
