@@ -168,7 +168,7 @@ public enum MatMul {
         let (band, bands) = bandSize(rows, threads: pool.threadCount)
         let bandRows = Int(glimpse_round8(Int32(band)))
         let exact = [GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K].contains(w.type)
-        scratch.reserveThreads(pool.threadCount, buffers: 4)
+        scratch.reserveThreads(pool.threadCount, buffers: 5)
         let slot = Atomic<Int>(0)
         pool.parallelFor(pool.threadCount) { _ in
             let me = slot.add(1, ordering: .relaxed).oldValue
@@ -176,6 +176,7 @@ public enum MatMul {
             let a = scratch.threadBuffer(me, 1, bandRows * blocks, as: Float.self)
             let offsets = scratch.threadBuffer(me, 2, bandRows * blocks, as: Float.self)
             let floats = scratch.threadBuffer(me, 3, exact ? 1 : band * k, as: Float.self)
+            let work = scratch.threadBuffer(me, 4, bandRows * 128, as: Float.self)
             var b = me
             while b < bands {
                 let r0 = b * band, n = Int32(min(band, rows - r0))
@@ -192,7 +193,7 @@ public enum MatMul {
                     for i in 0 ..< Int(n) { w.dequantizeRow(r0 + i, into: floats + i * k) }
                     glimpse_u8_rows_from_f32(floats, k, n, Int32(k), q, a, offsets)
                 }
-                glimpse_vnni_gemm(q, a, offsets, n, xq, xs, xsum, Int32(count), Int32(k), y + r0, rows)
+                glimpse_vnni_gemm(q, a, offsets, n, xq, xs, xsum, Int32(count), Int32(k), y + r0, rows, work)
                 b += pool.threadCount
             }
         }

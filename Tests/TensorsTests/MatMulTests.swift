@@ -119,6 +119,23 @@ final class MatMulTests: XCTestCase {
         }
     }
 
+    /// A Q8_0 weight whose rows span three of the int8 kernel's 2048-wide k chunks (131 blocks), so its partial
+    /// sums are kept between chunks; 21 rows and 37 vectors leave both padded.
+    func testQuantizedRowsLongerThanOneKChunk() throws {
+        let rows = 21, k = 131 * 32
+        var rng = SplitMix64(seed: 5)
+        var bytes = [UInt8]()
+        for _ in 0 ..< rows * 131 {
+            let d = Float16(Float.random(in: 0.001 ... 0.02, using: &rng))
+            withUnsafeBytes(of: d.bitPattern) { bytes.append(contentsOf: $0) }
+            for _ in 0 ..< 32 { bytes.append(UInt8(bitPattern: Int8.random(in: -127 ... 127, using: &rng))) }
+        }
+        try bytes.withUnsafeBytes { raw in
+            let w = TensorView(name: "w", type: .q8_0, shape: [k, rows], data: raw.baseAddress!, owner: nil)
+            try check(w, counts: [37], label: "q8_0 \(rows)x\(k)")
+        }
+    }
+
     /// The first tensor of each quantized type among the test models, at a prompt-sized batch.
     func testEveryQuantizedTypeOfTheTestModels() throws {
         var seen = Set<GGMLType>()

@@ -35,7 +35,9 @@ void glimpse_u8_rows_from_f32(const float *src, long lds, int m, int k, uint8_t 
 void glimpse_s8_pack_vectors(const float *src, long lds, int n, int k, int first, int count,
                              int8_t *qs, float *scales, float *sums);
 
+// `work` holds round8(m)·128 floats (partial sums between chunks of k).
 void glimpse_vnni_gemm(const uint8_t *q, const float *a, const float *b, int m,
-                       const int8_t *xq, const float *xs, const float *xsum, int n, int k, float *c, long ldc);
+                       const int8_t *xq, const float *xs, const float *xsum, int n, int k, float *c, long ldc,
+                       float *work);
 
 #endif
