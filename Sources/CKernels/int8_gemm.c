@@ -42,32 +42,6 @@ void glimpse_u8_rows_from_q8_0(const void *src, long row_bytes, int m, int k, ui
     zero_padding(m, kp, q, a, b);
 }
 
-// Q4_K: d, dmin (f16), 12 bytes of 6-bit scales and mins of eight sub-blocks of 32, 128 bytes of nibbles (32 bytes
-// per pair of sub-blocks: low nibbles the first, high the second). Value d·sc·q - dmin·m, so a = d·sc, b = -dmin·m.
-void glimpse_u8_rows_from_q4_K(const void *src, long row_bytes, int m, int k, uint8_t *q, float *a, float *b) {
-    const int kp = glimpse_round32(k), nb = k / 256;
-    for (int i = 0; i < m; i++) {
-        const uint8_t *w = (const uint8_t *)src + i * row_bytes;
-        for (int blk = 0; blk < nb; blk++, w += 144) {
-            const float d = half_to_float(w), dmin = half_to_float(w + 2);
-            const uint8_t *s = w + 4;
-            for (int j = 0; j < 8; j++) {
-                const int sc = j < 4 ? s[j] & 63 : (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-                const int mn = j < 4 ? s[j + 4] & 63 : (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-                const long at = (long)i * (kp / 32) + 8 * blk + j;
-                a[at] = d * (float)sc;
-                b[at] = -(dmin * (float)mn);
-            }
-            for (int c = 0; c < 4; c++) {
-                __m256i n = _mm256_loadu_si256((const __m256i *)(w + 16 + 32 * c));
-                uint8_t *out = q + (long)i * kp + 256 * blk + 64 * c;
-                _mm256_storeu_si256((__m256i *)out, _mm256_and_si256(n, _mm256_set1_epi8(0x0F)));
-                _mm256_storeu_si256((__m256i *)(out + 32), _mm256_and_si256(_mm256_srli_epi16(n, 4), _mm256_set1_epi8(0x0F)));
-            }
-        }
-    }
-    zero_padding(m, kp, q, a, b);
-}
 
 // 32 bytes with 0x10 where bit j of `bits` is set (the fifth bits of Q5_0 and Q5_1).
 static inline __m256i fifth_bits(uint32_t bits) {
@@ -117,12 +91,15 @@ void glimpse_u8_rows_from_q5_1(const void *src, long row_bytes, int m, int k, ui
     u8_rows_32(src, row_bytes, m, k, q, a, b, 24, 1, 1);
 }
 
+// Q4_K: d, dmin (f16), 12 bytes of 6-bit scales and mins of eight sub-blocks of 32, 128 bytes of nibbles (32 bytes
+// per pair of sub-blocks: low nibbles the first, high the second). Value d·sc·q - dmin·m, so a = d·sc, b = -dmin·m.
 // Q5_K: as Q4_K with 32 bytes of fifth bits before the nibbles: value l of sub-block j takes bit j of qh[l].
-void glimpse_u8_rows_from_q5_K(const void *src, long row_bytes, int m, int k, uint8_t *q, float *a, float *b) {
-    const int kp = glimpse_round32(k), nb = k / 256;
+static void u8_rows_K(const void *src, long row_bytes, int m, int k, uint8_t *q, float *a, float *b, int fifth) {
+    const int kp = glimpse_round32(k), nb = k / 256, block = fifth ? 176 : 144, nibbles = fifth ? 48 : 16;
+    const __m256i low4 = _mm256_set1_epi8(0x0F), sixteen = _mm256_set1_epi8(0x10);
     for (int i = 0; i < m; i++) {
         const uint8_t *w = (const uint8_t *)src + i * row_bytes;
-        for (int blk = 0; blk < nb; blk++, w += 176) {
+        for (int blk = 0; blk < nb; blk++, w += block) {
             const float d = half_to_float(w), dmin = half_to_float(w + 2);
             const uint8_t *s = w + 4;
             for (int j = 0; j < 8; j++) {
@@ -132,14 +109,15 @@ void glimpse_u8_rows_from_q5_K(const void *src, long row_bytes, int m, int k, ui
                 a[at] = d * (float)sc;
                 b[at] = -(dmin * (float)mn);
             }
-            const __m256i qh = _mm256_loadu_si256((const __m256i *)(w + 16)), sixteen = _mm256_set1_epi8(0x10);
+            const __m256i qh = fifth ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
             for (int c = 0; c < 4; c++) {
-                __m256i n = _mm256_loadu_si256((const __m256i *)(w + 48 + 32 * c));
-                __m256i bit0 = _mm256_set1_epi8((char)(1 << (2 * c))), bit1 = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
-                __m256i lo = _mm256_or_si256(_mm256_and_si256(n, _mm256_set1_epi8(0x0F)),
-                                             _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit0), bit0), sixteen));
-                __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(n, 4), _mm256_set1_epi8(0x0F)),
-                                             _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit1), bit1), sixteen));
+                __m256i n = _mm256_loadu_si256((const __m256i *)(w + nibbles + 32 * c));
+                __m256i lo = _mm256_and_si256(n, low4), hi = _mm256_and_si256(_mm256_srli_epi16(n, 4), low4);
+                if (fifth) {
+                    __m256i bit0 = _mm256_set1_epi8((char)(1 << (2 * c))), bit1 = _mm256_set1_epi8((char)(1 << (2 * c + 1)));
+                    lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit0), bit0), sixteen));
+                    hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit1), bit1), sixteen));
+                }
                 uint8_t *out = q + (long)i * kp + 256 * blk + 64 * c;
                 _mm256_storeu_si256((__m256i *)out, lo);
                 _mm256_storeu_si256((__m256i *)(out + 32), hi);
@@ -147,6 +125,13 @@ void glimpse_u8_rows_from_q5_K(const void *src, long row_bytes, int m, int k, ui
         }
     }
     zero_padding(m, kp, q, a, b);
+}
+
+void glimpse_u8_rows_from_q4_K(const void *src, long row_bytes, int m, int k, uint8_t *q, float *a, float *b) {
+    u8_rows_K(src, row_bytes, m, k, q, a, b, 0);
+}
+void glimpse_u8_rows_from_q5_K(const void *src, long row_bytes, int m, int k, uint8_t *q, float *a, float *b) {
+    u8_rows_K(src, row_bytes, m, k, q, a, b, 1);
 }
 
 // Any type through F32: each block of 32 gets 8 bits over its range [min, max], a = (max - min)/255, b = min.
