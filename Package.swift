@@ -15,6 +15,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        // HTTP: the client of remote panes (streams, TLS, timeouts) and the server of `glimpse serve`.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
         // MARK: System libraries (Debian's -dev packages)
@@ -43,6 +48,17 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Models", "Tokenizers", "GGUF", "Vision"]),
         // MiniGPT-v2's task tags and answer language (boxes); no dependencies.
         .target(name: "Tasks"),
+        // The OpenAI chat-completions API: its wire types, a remote engine that streams from any server that
+        // speaks it, and `glimpse serve`, which speaks it for local engines.
+        .target(name: "OpenAI", dependencies: ["Engine", "Models"]),
+        .target(name: "Remote", dependencies: ["OpenAI", "Engine", "Models", "Vision",
+                                               .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                                               .product(name: "NIOCore", package: "swift-nio"),
+                                               .product(name: "NIOPosix", package: "swift-nio"),
+                                               .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .target(name: "Server", dependencies: ["OpenAI", "Engine", "Models", "Vision",
+                                               .product(name: "Hummingbird", package: "hummingbird"),
+                                               .product(name: "Logging", package: "swift-log")]),
 
         // MARK: Terminal app: state, update and render (no ncurses), one ncurses backend, chafa previews
         .target(name: "UI", dependencies: ["Tasks", .product(name: "TOMLKit", package: "TOMLKit")]),
@@ -52,6 +68,7 @@ let package = Package(
         // MARK: App
         .executableTarget(name: "glimpse", dependencies: [
             "Engine", "Models", "GGUF", "Tensors", "CKernels", "Vision", "Tasks", "UI", "Terminal", "ImagePreview",
+            "Remote", "Server",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -62,6 +79,9 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Tokenizers", "Tensors", "GGUF"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Models", "Vision"]),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
+        .testTarget(name: "ServeTests", dependencies: ["Server", "Remote", "OpenAI", "Engine", "Models", "Vision", "Tasks",
+                                                     .product(name: "Hummingbird", package: "hummingbird"),
+                                                     .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "UITests", dependencies: ["UI", "Tasks"], exclude: ["Snapshots"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "GGUF", "Tensors"]),
         // Runs the built `glimpse` binary (build with --build-tests first, as scripts/test does).

@@ -20,6 +20,9 @@ public enum GenerationPhase: Sendable, Equatable {
     /// Running `tokens` prompt tokens through the decoder (those the cache does not already hold), `done` of them
     /// so far (sent again as layers finish, at most about once a percent).
     case readingPrompt(tokens: Int, done: Int)
+    /// A remote model: what the connection is doing ("sending 1 image (PNG, 640x480, 81 KB)", "the server is
+    /// loading (503): trying again in 2 s").
+    case server(String)
 }
 
 public enum FinishReason: String, Sendable, Codable {

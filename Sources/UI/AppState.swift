@@ -20,9 +20,40 @@ public enum Key: Sendable, Hashable {
     case wheel(up: Bool)
 }
 
+/// A model on an OpenAI-compatible server (config.toml's `url`, or `--model URL#MODEL`).
+public struct RemoteModel: Sendable, Equatable {
+    /// The API's base URL, e.g. `http://gpu-box:8000/v1`.
+    public var url: String
+    /// The model's id on that server.
+    public var model: String
+    /// The environment variable holding the API key (the key itself never goes in the file).
+    public var apiKeyEnv: String?
+    /// Seconds to wait for the server to say anything (the first token, or the next piece).
+    public var timeout: Double?
+    public init(url: String, model: String, apiKeyEnv: String? = nil, timeout: Double? = nil) {
+        self.url = url
+        self.model = model
+        self.apiKeyEnv = apiKeyEnv
+        self.timeout = timeout
+    }
+
+    /// `host:port`, for the pane header.
+    public var host: String {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        return String(rest.prefix { $0 != "/" })
+    }
+
+    /// How the command line names it, and what a saved conversation keeps as its path.
+    public var reference: String { "\(url)#\(model)" }
+}
+
 public struct ModelEntry: Sendable, Equatable {
     public var name: String
+    /// The GGUF file; for a remote model its `URL#MODEL` reference.
     public var path: String
+    /// Set for a model that runs on a server.
+    public var remote: RemoteModel?
     public var mmproj: String?
     /// A chat template by name, when the file's own should not be used (config.toml).
     public var template: String?
@@ -38,6 +69,9 @@ public struct ModelEntry: Sendable, Equatable {
         self.task = task
         self.settings = settings
     }
+
+    /// " @ host:port" for a remote model, "" for a local one: pane headers and the status bar say where it runs.
+    public var location: String { remote.map { " @ \($0.host)" } ?? "" }
 }
 
 /// An image rendered as terminal cells for a given area (the app asks for it at the pane's size).

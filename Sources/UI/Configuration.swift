@@ -114,11 +114,22 @@ public struct Configuration: Sendable, Equatable {
 
     static func modelEntry(_ name: String, _ m: TOMLTable, section: String, problem: (String, String?, String) -> Void,
                            string: (TOMLTable, String, String?) -> String?) -> ModelEntry? {
-        guard let path = string(m, "path", section) else {
-            problem(name, "models", "models.\(name) needs a path")
-            return nil
+        var entry: ModelEntry
+        if m["url"] != nil {
+            guard let url = string(m, "url", section) else { return nil }
+            if m["path"] != nil { problem("path", section, "models.\(name) has both url and path: a model is on a server or in a file") }
+            if let why = remoteURLProblem(url) { problem("url", section, why); return nil }
+            let model = m["model"] != nil ? string(m, "model", section) ?? name : name
+            let remote = RemoteModel(url: url, model: model)
+            entry = ModelEntry(name: name, path: remote.reference)
+            entry.remote = remote
+        } else {
+            guard let path = string(m, "path", section) else {
+                problem(name, "models", "models.\(name) needs a path (a GGUF file) or a url (an OpenAI-compatible server)")
+                return nil
+            }
+            entry = ModelEntry(name: name, path: expandTilde(path))
         }
-        var entry = ModelEntry(name: name, path: expandTilde(path))
         var settings = SessionSettings()
         var changed = false
         func number(_ key: String) -> Double? {
@@ -130,7 +141,20 @@ public struct Configuration: Sendable, Equatable {
         }
         for key in m.keys {
             switch key {
-            case "path": break
+            case "path", "url": break
+            case "model":
+                if entry.remote == nil { problem(key, section, "model names the server's model: it goes with url") }
+            case "api_key_env":
+                guard let v = string(m, key, section) else { continue }
+                if entry.remote == nil { problem(key, section, "api_key_env goes with url") } else { entry.remote?.apiKeyEnv = v }
+            case "api_key":
+                problem(key, section, "an API key does not belong in the file: put it in an environment variable and name that with api_key_env")
+            case "timeout":
+                if let v = number(key) {
+                    if entry.remote == nil { problem(key, section, "timeout goes with url") } else if v > 0 && v <= 86400 {
+                        entry.remote?.timeout = v
+                    } else { problem(key, section, "timeout must be seconds, above 0") }
+                }
             case "mmproj": entry.mmproj = string(m, key, section).map(expandTilde)
             case "template": entry.template = string(m, key, section)
             case "task":
@@ -151,11 +175,20 @@ public struct Configuration: Sendable, Equatable {
             case "system":
                 if let v = string(m, key, section) { settings.systemPrompt = v; changed = true }
             default:
-                problem(key, section, "unknown model setting '\(key)' (path, mmproj, template, task, temperature, top_p, top_k, max_tokens, seed, system)")
+                problem(key, section, "unknown model setting '\(key)' (path, mmproj, template, task, temperature, top_p, top_k, max_tokens, seed, system; for a server: url, model, api_key_env, timeout)")
             }
         }
         if changed { entry.settings = settings }
         return entry
+    }
+
+    /// Why `url` cannot be a server's base URL, or nil.
+    public static func remoteURLProblem(_ url: String) -> String? {
+        let lower = url.lowercased()
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else { return "url must start with http:// or https:// ('\(url)')" }
+        let rest = url.drop { $0 != "/" }.dropFirst(2)
+        guard let first = rest.first, first != "/", first != ":" else { return "url names no host ('\(url)')" }
+        return nil
     }
 
     static func expandTilde(_ path: String) -> String { (path as NSString).expandingTildeInPath }

@@ -162,7 +162,7 @@ extension AppState {
         if panes.count > 1 {
             // A header per pane: letter, model, task and its own figures; the focused pane's stands out.
             let pane = panes[p]
-            var head = " \(Self.paneLetter(p)) \(model(of: pane)?.name ?? "no model") · \(pane.task.title)"
+            var head = " \(Self.paneLetter(p)) \(model(of: pane).map { $0.name + $0.location } ?? "no model") · \(pane.task.title)"
             if pane.ocr { head += " · OCR" }
             if case .loading = pane.modelStatus { head += " · loading..." } else if let n = pane.imageTokens { head += " · \(n) img tok" }
             if pane.figures.generatedTokens > 0 {
@@ -312,7 +312,7 @@ extension AppState {
     func drawStatus(_ s: inout Screen, _ r: Rect) {
         s.fill(r, style: theme.bar)
         let f = figures
-        var parts = [currentModel?.name ?? "no model", task.title + (panes[focusedPane].ocr ? " + OCR" : "")]
+        var parts = [currentModel.map { $0.name + $0.location } ?? "no model", task.title + (panes[focusedPane].ocr ? " + OCR" : "")]
         if f.promptTokens > 0 || f.generatedTokens > 0 {
             parts.append("prompt \(f.promptTokens) · gen \(f.generatedTokens)")
             parts.append(String(format: "%.1f tok/s", f.tokensPerSecond))

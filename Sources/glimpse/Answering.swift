@@ -66,7 +66,7 @@ struct AnswerRecord: Encodable {
 }
 
 /// Runs one request to the end, optionally streaming text to stdout.
-func answer(_ engine: Engine, _ request: GenerationRequest, stream: Bool) async throws -> (String, FinishReason, GenerationStats) {
+func answer(_ engine: any GenerationEngine, _ request: GenerationRequest, stream: Bool) async throws -> (String, FinishReason, GenerationStats) {
     var text = ""
     var stats = GenerationStats()
     var reason = FinishReason.maxTokens

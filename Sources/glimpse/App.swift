@@ -7,7 +7,7 @@ struct App: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "app", abstract: "Open the terminal app (the default): chat about images with a live preview.")
 
-    @Option(name: [.short, .long], help: "A model to offer (repeatable; the first is loaded). Default: the models folder.")
+    @Option(name: [.short, .long], help: "A model to offer (repeatable; the first is loaded): a name, a GGUF path, or URL#MODEL on a server. Default: the models folder.")
     var model: [String] = []
     @Option(help: "Theme: dark, light, high-contrast, mono, or a file name in themes/.")
     var theme: String?

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import ImagePreview
 import Models
+import Remote
 import Tasks
 import Terminal
 import UI
@@ -15,9 +16,9 @@ final class AppController {
     var state: AppState
     private let backend: TerminalBackend
     /// One engine per pane id. The cores are split evenly between panes so two answers streaming at once
-    /// share them fairly; when a pane opens or closes the others get their new share after the answer they
+    /// share them fairly (a remote pane's engine computes nothing here); when a pane opens or closes the others get their new share after the answer they
     /// are writing. Weights and image embeddings are shared through `ModelStore.shared`.
-    private var engines: [Int: Engine] = [:]
+    private var engines: [Int: any GenerationEngine] = [:]
     private var enginePanes = 1
     private let cores = ProcessInfo.processInfo.activeProcessorCount
     var images: [String: RGBImage] = [:]
@@ -100,12 +101,14 @@ final class AppController {
         keepInputHistory()
     }
 
-    private func engine(for pane: Int) -> Engine {
+    private func engine(for pane: Int) -> any GenerationEngine {
         if let e = engines[pane] { return e }
-        let e = Engine(threads: max(1, cores / max(1, state.panes.count)))
+        let e = localEngine()
         engines[pane] = e
         return e
     }
+
+    private func localEngine() -> Engine { Engine(threads: max(1, cores / max(1, state.panes.count))) }
 
     /// After a split or a close: every engine gets an even share of the cores (from its next answer on).
     private func rebalance() {
@@ -142,17 +145,24 @@ final class AppController {
 
     private func load(_ entry: ModelEntry, pane: Int) {
         apply(.modelLoading(entry.name, pane: pane))
-        let engine = engine(for: pane)
+        // A pane keeps its local engine from model to model (the store shares weights); a remote model gets its own.
+        let previous = engines[pane]
+        let engine: any GenerationEngine
+        if let remote = entry.remote {
+            engine = ModelLoading.remoteEngine(remote)
+        } else if let local = previous as? Engine {
+            engine = local
+        } else {
+            engine = localEngine()
+        }
+        if let previous, previous !== engine { Task { await previous.stopRunning() } }
+        engines[pane] = engine
         Task {
             do {
-                let summary = try await engine.load(path: entry.path, mmproj: entry.mmproj,
-                                                    template: entry.template.flatMap(ChatTemplate.init(rawValue:)), contextSize: 4096)
+                let loaded = try await ModelLoading.load(entry, into: engine)
                 // A pane rebuilt meanwhile has another engine: this load is stale.
                 guard engines[pane] === engine else { return }
-                apply(.modelReady(entry.name, pane: pane, notes: summary.notes,
-                                  tasks: TaskMode.offered(understandsTaskTags: summary.template.understandsTaskTags,
-                                                          isMiniGemini: summary.template.isMiniGemini),
-                                  imageTokens: summary.imageTokens))
+                apply(.modelReady(entry.name, pane: pane, notes: loaded.notes, tasks: loaded.tasks, imageTokens: loaded.imageTokens))
             } catch {
                 if engines[pane] === engine { apply(.modelFailed("\(error)", pane: pane)) }
             }
@@ -264,6 +274,7 @@ final class AppController {
                     apply(.activity(generation: id, "encoding the image" + (percent > 0 ? ", \(percent)%" : "")))
                 case .phase(.readingPrompt(let n, let done)):
                     apply(.activity(generation: id, "reading \(n) prompt tokens" + (done > 0 ? ", \(done * 100 / n)%" : "")))
+                case .phase(.server(let what)): apply(.activity(generation: id, what))
                 case .token(let text): apply(.token(generation: id, text: text))
                 case .stats(let s): apply(.figures(generation: id, figures(s)))
                 case .finished(_, let s):

@@ -10,7 +10,7 @@ struct Ask: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Answer one prompt, streaming the answer to stdout.")
 
-    @Option(name: [.short, .long], help: "Model: `shapes` (built in, the default), a name in the models folder, or a GGUF path.")
+    @Option(name: [.short, .long], help: "Model: `shapes` (built in, the default), a name in the models folder, a GGUF path, or a server's model as URL#MODEL (http://host:8000/v1#llava).")
     var model: String?
     @Option(help: "Vision projector (mmproj) GGUF file (default: NAME-mmproj.gguf beside the model).")
     var mmproj: String?
@@ -67,12 +67,12 @@ struct Ask: AsyncParsableCommand {
         do { entries = try names.map { name in try catalog.resolve(name) } } catch { throw fail("\(error)") }
         let images: [RGBImage]
         do { images = try loadImages(image) } catch { throw fail("\(error)") }
-        if compare != nil, !images.isEmpty, let blind = entries.first(where: { $0.mmproj == nil }) {
+        if compare != nil, !images.isEmpty, let blind = entries.first(where: { $0.mmproj == nil && $0.remote == nil }) {
             throw fail("\(blind.name) cannot see images: \(blind.path) has no \(blind.name)-mmproj.gguf beside it")
         }
         for (i, entry) in entries.enumerated() {
             if entries.count > 1 && !json {
-                FileHandle.standardOutput.write(Data("\(i == 0 ? "" : "\n")== \(entry.name) ==\n".utf8))
+                FileHandle.standardOutput.write(Data("\(i == 0 ? "" : "\n")== \(entry.name)\(entry.location) ==\n".utf8))
             }
             let engine = try await loaded(entry, needsVision: !images.isEmpty)
             if let batch { try await runBatch(engine, file: batch); continue }
@@ -80,21 +80,27 @@ struct Ask: AsyncParsableCommand {
         }
     }
 
-    /// An engine with `entry` loaded (its mmproj from --mmproj, else the one paired with the file).
-    func loaded(_ entry: ModelEntry, needsVision: Bool) async throws -> Engine {
-        let engine = Engine(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    /// An engine with `entry` loaded (its mmproj from --mmproj, else the one paired with the file), or connected
+    /// to its server.
+    func loaded(_ entry: ModelEntry, needsVision: Bool) async throws -> any GenerationEngine {
         let projector = compare == nil ? mmproj ?? entry.mmproj : entry.mmproj
-        if needsVision && projector == nil {
+        if entry.remote != nil {
+            if mmproj != nil && compare == nil { throw fail("--mmproj is for a local model: \(entry.name) runs on \(entry.remote!.host)") }
+            if verbosePrompt || topLogits != nil { throw fail("--verbose-prompt and --top-logits need a local model: \(entry.name) runs on \(entry.remote!.host)") }
+        } else if needsVision && projector == nil {
             throw fail("--image needs a vision projector: \(entry.path) has no \(entry.name)-mmproj.gguf beside it; add --mmproj FILE")
         }
-        let chosenTemplate = template.flatMap(ChatTemplate.init(rawValue:)) ?? entry.template.flatMap(ChatTemplate.init(rawValue:))
+        let engine = ModelLoading.engine(for: entry, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         do {
-            let summary = try await engine.load(path: entry.path, mmproj: projector, template: chosenTemplate, contextSize: ctxSize)
-            for note in summary.notes { FileHandle.standardError.write(Data("glimpse: note: \(note)\n".utf8)) }
-            if !summary.template.understandsTaskTags, let tag = prompt.flatMap(TaskMode.leadingTag(of:))?.tag {
+            let model = try await ModelLoading.load(entry, into: engine, mmproj: projector,
+                                                    template: template.flatMap(ChatTemplate.init(rawValue:)), contextSize: ctxSize)
+            for note in model.notes { FileHandle.standardError.write(Data("glimpse: note: \(note)\n".utf8)) }
+            if needsVision && !model.hasVision { throw EngineError("\(entry.name) cannot see images: it has no vision projector") }
+            // A remote model of unknown template may well know the tags: only a known template is told about.
+            if let t = model.template, !t.understandsTaskTags, let tag = prompt.flatMap(TaskMode.leadingTag(of:))?.tag {
                 FileHandle.standardError.write(Data("glimpse: note: \(entry.name) was not trained on MiniGPT-v2's task tags: it reads \(tag) as words of the question\n".utf8))
             }
-            if !summary.template.isMiniGemini, ocr || gen {
+            if let t = model.template, !t.isMiniGemini, ocr || gen {
                 let what = [ocr ? "the Reference OCR Token line" : nil, gen ? "<GEN>" : nil].compactMap { $0 }.joined(separator: " and ")
                 FileHandle.standardError.write(Data("glimpse: note: \(entry.name) is not a Mini-Gemini model: it reads \(what) as words of the question\n".utf8))
             }
@@ -104,17 +110,17 @@ struct Ask: AsyncParsableCommand {
         return engine
     }
 
-    func ask(_ engine: Engine, images: [RGBImage], model: String?) async throws {
+    func ask(_ engine: any GenerationEngine, images: [RGBImage], model: String?) async throws {
         for image in images { for note in await engine.notes(for: image) { FileHandle.standardError.write(Data("glimpse: note: \(note)\n".utf8)) } }
         let ocrText = readText(images)
         let request = makeRequest(question(prompt ?? "", ocrText: ocrText), images: images)
-        if verbosePrompt, let lm = await engine.loadedModel {
-            let ids = try await engine.promptTokens(for: request)
+        if verbosePrompt, let local = engine as? Engine, let lm = await local.loadedModel {
+            let ids = try await local.promptTokens(for: request)
             let lines = ids.map { $0 < 0 ? "     -1 -> (image)" : "\(String($0).leftPad(7)) -> '\(lm.tokenizer.vocabulary.tokens[Int($0)])'" }
             FileHandle.standardError.write(Data(("prompt: \(ids.count) tokens\n" + lines.joined(separator: "\n") + "\n").utf8))
         }
-        if let topLogits {
-            do { try await printTopLogits(engine, request, count: topLogits) } catch { throw fail("\(error)") }
+        if let topLogits, let local = engine as? Engine {
+            do { try await printTopLogits(local, request, count: topLogits) } catch { throw fail("\(error)") }
             return
         }
         do {
@@ -188,7 +194,7 @@ struct Ask: AsyncParsableCommand {
     }
 
     /// One JSON line per input line; a bad line is answered with {"id", "error"} and the batch goes on.
-    func runBatch(_ engine: Engine, file: String) async throws {
+    func runBatch(_ engine: any GenerationEngine, file: String) async throws {
         guard let data = FileManager.default.contents(atPath: file) else { throw fail("\(file): cannot be read") }
         struct Line: Decodable { let id: String?; let image: String?; let images: [String]?; let prompt: String }
         struct Failure: Encodable { let id: String?; let line: Int; let error: String }

@@ -63,7 +63,12 @@ struct ModelCatalog {
         let wanted = nameOrPath ?? config.defaultModel ?? ProcessInfo.processInfo.environment["GLIMPSE_MODEL"] ?? Self.builtInName
         if let named = config.models.first(where: { $0.name == wanted }) {
             var e = named
-            if e.mmproj == nil { e.mmproj = Self.mmproj(for: e.path) }
+            if e.mmproj == nil && e.remote == nil { e.mmproj = Self.mmproj(for: e.path) }
+            return e
+        }
+        if let remote = try Self.remoteReference(wanted) {
+            var e = ModelEntry(name: remote.model, path: remote.reference)
+            e.remote = remote
             return e
         }
         if wanted == Self.builtInName {
@@ -82,6 +87,18 @@ struct ModelCatalog {
         let inFolder = "\(folder)/\(wanted).gguf"
         if !wanted.contains("/"), fm.fileExists(atPath: inFolder) { return Self.entry(name: wanted, path: inFolder) }
         throw CatalogError("\(wanted): no such model file, and no model of that name (known: \(discover(extra: []).map(\.name).joined(separator: ", ")))")
+    }
+
+    /// `http://host:port/v1#MODEL`: a model on an OpenAI-compatible server, for one-off use (nil for anything else).
+    static func remoteReference(_ text: String) throws -> RemoteModel? {
+        let lower = text.lowercased()
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else { return nil }
+        guard let hash = text.lastIndex(of: "#"), !text[text.index(after: hash)...].isEmpty else {
+            throw CatalogError("\(text): name the server's model after a # (e.g. \(text)#llava); `glimpse models --server \(text)` lists them")
+        }
+        let url = String(text[..<hash])
+        if let why = Configuration.remoteURLProblem(url) { throw CatalogError(why) }
+        return RemoteModel(url: url, model: String(text[text.index(after: hash)...]))
     }
 
     /// `extra` (names or paths) first, then the built-in model, the configured models and the models folder.

@@ -25,4 +25,16 @@ glimpse_image_status glimpse_decode_jpeg(const uint8_t *data, size_t size, uint6
 glimpse_image_status glimpse_decode_png(const uint8_t *data, size_t size, uint64_t max_pixels, glimpse_image *out);
 void glimpse_image_free(glimpse_image *image);
 
+typedef struct {
+    uint8_t *bytes;         // the encoded file; free with glimpse_encoded_free
+    size_t size;
+    char message[200];      // what went wrong
+} glimpse_encoded;
+
+// `rgb` is width*height*3 bytes, rows top to bottom. `quality` is libjpeg's 1...100.
+glimpse_image_status glimpse_encode_jpeg(const uint8_t *rgb, uint32_t width, uint32_t height, int quality,
+                                         glimpse_encoded *out);
+glimpse_image_status glimpse_encode_png(const uint8_t *rgb, uint32_t width, uint32_t height, glimpse_encoded *out);
+void glimpse_encoded_free(glimpse_encoded *encoded);
+
 #endif
