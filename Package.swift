@@ -81,6 +81,7 @@ let package = Package(
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "ServeTests", dependencies: ["Server", "Remote", "OpenAI", "Engine", "Models", "Vision", "Tasks",
                                                      .product(name: "Hummingbird", package: "hummingbird"),
+                                                     .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                      .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "UITests", dependencies: ["UI", "Tasks"], exclude: ["Snapshots"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "GGUF", "Tensors"]),

@@ -41,7 +41,14 @@ enum RemoteFailure {
         // NIOSSL's and BoringSSL's errors, without depending on NIOSSL for their names.
         let kind = String(reflecting: type(of: error))
         if kind.contains("SSL") || kind.contains("TLS") {
-            return "TLS with \(host) failed (\(error)): is it an https server, with a certificate this machine trusts?"
+            let said = "\(error)"
+            if said.contains("WRONG_VERSION_NUMBER") || said.contains("HTTP_REQUEST") {
+                return "TLS with \(host) failed: the server does not speak TLS there (is it http:// rather than https://?)"
+            }
+            if said.lowercased().contains("certificate") {
+                return "TLS with \(host) failed: its certificate is not trusted on this machine (\(oneLine(String(said.prefix(160)))))"
+            }
+            return "TLS with \(host) failed (\(oneLine(String(said.prefix(160)))))"
         }
         if midAnswer { return "the connection to \(host) failed mid-answer (\(error)): \(incomplete)" }
         return "cannot reach \(host): \(error)"

@@ -61,7 +61,7 @@ public final class ChatServer: Sendable {
     /// Serves until the task is cancelled (or SIGINT/SIGTERM with `signals`); `onListening` is told the port.
     public func run(handlingSignals signals: Bool = false, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         var logger = Logger(label: "glimpse-serve")
-        logger.logLevel = .error
+        logger.logLevel = .critical
         let app = Application(
             router: makeRouter(),
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "glimpse"),
