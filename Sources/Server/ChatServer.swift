@@ -161,11 +161,18 @@ public final class ChatServer: Sendable {
         func send(_ text: String) async throws { try await writer.write(ByteBuffer(string: text)) }
         func send<T: Encodable>(event value: T) async throws { try await send(ServerSentEventParser.event(Self.encode(value))) }
         let events = await model.engine.generate(request)
+        var lastComment = ContinuousClock.now - .seconds(1)
         do {
             try await send(event: reply.chunk(ChunkDelta(role: "assistant", content: "")))
             for await event in events {
                 switch event {
-                case .phase: try await send(": working\n\n")
+                case .phase:
+                    // Often enough to notice a client that left while a long prompt is read; not once a percent.
+                    let now = ContinuousClock.now
+                    if now - lastComment >= .milliseconds(250) {
+                        lastComment = now
+                        try await send(": working\n\n")
+                    }
                 case .token(let text): try await send(event: reply.chunk(ChunkDelta(content: text)))
                 case .stats: break
                 case .finished(let reason, let stats):

@@ -74,6 +74,51 @@ final class ConfigurationTests: XCTestCase {
         XCTAssertEqual(c.problems.count, expected.count, "\(c.problems)")
     }
 
+    func testRemoteModels() {
+        let c = Configuration.parse("""
+            [models.gpu-llava]
+            url = "http://gpu-box:8000/v1"
+            model = "llava-hf/llava-v1.6-mistral-7b-hf"
+            api_key_env = "GPU_BOX_KEY"
+            timeout = 300
+            task = "grounding"
+
+            [models.ollama]
+            url = "http://localhost:11434/v1/"
+
+            [models.leaky]
+            url = "https://api.example.com/v1"
+            api_key = "sk-123"
+
+            [models.both]
+            url = "http://a:1/v1"
+            path = "/srv/x.gguf"
+
+            [models.nohost]
+            url = "ftp://files/v1"
+
+            [models.local]
+            path = "/srv/x.gguf"
+            model = "x"
+            """, source: "config.toml")
+        let remote = c.models.first { $0.name == "gpu-llava" }
+        XCTAssertEqual(remote?.remote, RemoteModel(url: "http://gpu-box:8000/v1", model: "llava-hf/llava-v1.6-mistral-7b-hf",
+                                                   apiKeyEnv: "GPU_BOX_KEY", timeout: 300))
+        XCTAssertEqual(remote?.path, "http://gpu-box:8000/v1#llava-hf/llava-v1.6-mistral-7b-hf")
+        XCTAssertEqual(remote?.task, .grounding)
+        XCTAssertEqual(remote?.location, " @ gpu-box:8000")
+        XCTAssertEqual(c.models.first { $0.name == "ollama" }?.remote?.model, "ollama", "the model id defaults to the section's name")
+        XCTAssertEqual(c.models.first { $0.name == "ollama" }?.location, " @ localhost:11434")
+        XCTAssertNil(c.models.first { $0.name == "nohost" })
+        XCTAssertEqual(c.models.first { $0.name == "local" }?.remote, nil)
+        XCTAssertEqual(c.problems.sorted(), [
+            "config.toml:13: an API key does not belong in the file: put it in an environment variable and name that with api_key_env",
+            "config.toml:17: models.both has both url and path: a model is on a server or in a file",
+            "config.toml:20: url must start with http:// or https:// ('ftp://files/v1')",
+            "config.toml:24: model names the server's model: it goes with url",
+        ])
+    }
+
     func testASyntaxErrorIsReportedWithItsLine() {
         let c = Configuration.parse("theme = \"dark\"\n[models.a\npath = 1\n", source: "cfg.toml")
         XCTAssertEqual(c.problems.count, 1)
