@@ -21,6 +21,13 @@ extension AppState {
             }
             index = i
         }
+        return split(model: index)
+    }
+
+    /// A new pane beside the focused one, on the model at `index` (by index: a local and a remote model may share
+    /// a name).
+    mutating func split(model index: Int) -> [Effect] {
+        guard panes.count < Self.maximumPanes else { return error("at most \(Self.maximumPanes) panes") }
         var pane = Pane(id: (panes.map(\.id).max() ?? 0) + 1)
         pane.task = task
         pane.settings = settings
@@ -33,7 +40,7 @@ extension AppState {
     /// Opens one pane per model index beside the first (`glimpse --compare A,B`); prompts go to all.
     public mutating func openComparison(_ indices: [Int]) -> [Effect] {
         var effects: [Effect] = []
-        for i in indices where models.indices.contains(i) { effects += split(models[i].name) }
+        for i in indices where models.indices.contains(i) { effects += split(model: i) }
         focusedPane = 0
         return effects
     }
