@@ -17,6 +17,9 @@ public actor RemoteEngine: GenerationEngine {
     public let attempts: Int
     private let client: HTTPClient
     private var running: Task<Void, Never>?
+    /// The images of recent requests as sent: every turn of a conversation sends its image again, and encoding a
+    /// photo costs milliseconds that a pane on localhost would otherwise add to each first token.
+    private var uploads: [(image: RGBImage, upload: Upload)] = []
 
     /// What the user should know before asking (said when the model is ready), e.g. a key variable that is not set.
     public nonisolated let notes: [String]
@@ -35,7 +38,13 @@ public actor RemoteEngine: GenerationEngine {
     public func generate(_ request: GenerationRequest) async -> AsyncStream<GenerationEvent> {
         await stopRunning()
         let (stream, continuation) = AsyncStream.makeStream(of: GenerationEvent.self, bufferingPolicy: .unbounded)
-        let run = Run(endpoint: endpoint, keyVariable: keyVariable, attempts: attempts, client: client, out: continuation)
+        let images: [Upload]
+        do { images = try request.images.map(upload) } catch {
+            continuation.yield(.failed("\(error)"))
+            continuation.finish()
+            return stream
+        }
+        let run = Run(endpoint: endpoint, keyVariable: keyVariable, attempts: attempts, client: client, images: images, out: continuation)
         let task = Task {
             await run.answer(request)
             continuation.finish()
@@ -43,6 +52,17 @@ public actor RemoteEngine: GenerationEngine {
         running = task
         continuation.onTermination = { _ in task.cancel() }
         return stream
+    }
+
+    private func upload(_ image: RGBImage) throws -> Upload {
+        if let hit = uploads.first(where: { $0.image == image }) { return hit.upload }
+        let file = try ImageEncoder.forUpload(image)
+        let kind = file.mediaType == "image/png" ? "PNG" : "JPEG"
+        let made = Upload(dataURI: "data:\(file.mediaType);base64," + Data(file.bytes).base64EncodedString(),
+                          said: "\(kind), \(file.width)x\(file.height), \(max(1, file.bytes.count / 1024)) KB")
+        uploads.insert((image, made), at: 0)
+        if uploads.count > 4 { uploads.removeLast() }
+        return made
     }
 
     /// Cancels the request (the connection is closed, which a server takes as the client leaving) and waits
@@ -90,12 +110,19 @@ public struct RemoteError: Error, CustomStringConvertible, Sendable {
 
 // MARK: One answer
 
+/// An image as a request carries it, and how it is described to the user.
+struct Upload: Sendable {
+    let dataURI: String
+    let said: String
+}
+
 /// One request's work: the attempts, the stream and the figures.
 private struct Run: Sendable {
     let endpoint: RemoteEndpoint
     let keyVariable: String?
     let attempts: Int
     let client: HTTPClient
+    let images: [Upload]
     let out: AsyncStream<GenerationEvent>.Continuation
 
     func say(_ event: GenerationEvent) { out.yield(event) }
@@ -240,15 +267,9 @@ private struct Run: Sendable {
         case .chat(let chat): messages = chat.map { WireMessage(role: $0.role.rawValue, content: .text($0.content)) }
         case .raw(let text): messages = [WireMessage(role: "user", content: .text(text))]
         }
-        if !request.images.isEmpty {
-            var parts: [ContentPart] = []
-            var said: [String] = []
-            for image in request.images {
-                let file = try ImageEncoder.forUpload(image)
-                parts.append(.imageURL("data:\(file.mediaType);base64," + Data(file.bytes).base64EncodedString()))
-                let kind = file.mediaType == "image/png" ? "PNG" : "JPEG"
-                said.append("\(kind), \(file.width)x\(file.height), \(max(1, file.bytes.count / 1024)) KB")
-            }
+        if !images.isEmpty {
+            let parts = images.map { ContentPart.imageURL($0.dataURI) }
+            let said = images.map(\.said)
             out.yield(.phase(.server("sending \(request.images.count == 1 ? "the image" : "\(request.images.count) images") (\(said.joined(separator: "; "))) to \(endpoint.host)")))
             // Images go before the first question's text, where a local engine puts their tokens.
             let first = messages.firstIndex { $0.role == "user" } ?? 0
