@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Models
 import OpenAI
+import Synchronization
 import Vision
 
 /// A request the server refuses, with the HTTP status and OpenAI's error type.
@@ -71,6 +72,20 @@ enum RequestTranslation {
     /// A `data:image/...;base64,` URI's image. Other URLs are refused: a server that fetches what a request
     /// names can be made to reach into its own network.
     static func image(_ url: String, at place: String) throws -> RGBImage {
+        if let hit = decoded.withLock({ cache in cache.first { $0.uri == url }?.image }) { return hit }
+        let image = try decode(url, at: place)
+        decoded.withLock { cache in
+            cache.insert((url, image), at: 0)
+            if cache.count > 8 { cache.removeLast() }
+        }
+        return image
+    }
+
+    /// Recently decoded images by their URI: a conversation sends its image again with every turn, and decoding
+    /// it each time would add milliseconds to every first token.
+    private static let decoded = Mutex<[(uri: String, image: RGBImage)]>([])
+
+    private static func decode(_ url: String, at place: String) throws -> RGBImage {
         guard url.hasPrefix("data:") else {
             throw RefusedRequest.invalid("\(place): image_url must be a data: URI (base64 JPEG or PNG); glimpse serve does not fetch URLs")
         }
