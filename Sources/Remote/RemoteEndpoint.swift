@@ -29,15 +29,6 @@ public struct RemoteEndpoint: Sendable, Equatable {
         return url.port.map { "\(host):\($0)" } ?? host
     }
 
-    /// Why `text` is not a usable base URL, or nil.
-    public static func problem(with text: String) -> String? {
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https" else {
-            return "'\(text)' is not an http:// or https:// URL"
-        }
-        guard let host = url.host, !host.isEmpty else { return "'\(text)' names no host" }
-        return nil
-    }
-
     func request(_ path: String, method: HTTPMethod = .GET) -> HTTPClientRequest {
         var r = HTTPClientRequest(url: baseURL + path)
         r.method = method
