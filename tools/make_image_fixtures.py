@@ -103,7 +103,8 @@ def resize_fixtures():
     big.save(os.path.join(OUT, "resize-source.png"))
     reference("resize-source.png")
     for (w, h) in [(336, 336), (64, 64), (448, 448), (17, 40), (150, 90), (224, 224)]:
-        for name, f in [("bicubic", Image.Resampling.BICUBIC), ("bilinear", Image.Resampling.BILINEAR)]:
+        for name, f in [("bicubic", Image.Resampling.BICUBIC), ("bilinear", Image.Resampling.BILINEAR),
+                        ("lanczos", Image.Resampling.LANCZOS)]:
             out = big.resize((w, h), f)
             open(os.path.join(OUT, f"resize-{w}x{h}-{name}.rgb"), "wb").write(out.tobytes())
 

@@ -2,19 +2,21 @@ import Foundation
 import Vision
 import XCTest
 
-/// Resizing must equal Pillow's byte for byte (upscaling, downscaling with anti-aliasing, both filters).
+/// Resizing must equal Pillow's byte for byte (upscaling, downscaling with anti-aliasing, all three filters).
 final class ResamplerTests: XCTestCase {
     static let directory = ImageDecoderTests.directory
 
     func testResizeEqualsPillow() throws {
         let source = try ImageDecoder.load(path: Self.directory.appendingPathComponent("resize-source.png").path)
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).filter { $0.hasPrefix("resize-") && $0.hasSuffix("bicubic.rgb") || $0.hasSuffix("bilinear.rgb") }
-        XCTAssertGreaterThanOrEqual(names.count, 12)
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).filter {
+            $0.hasPrefix("resize-") && ["bicubic.rgb", "bilinear.rgb", "lanczos.rgb"].contains { s in $0.hasSuffix(s) }
+        }
+        XCTAssertGreaterThanOrEqual(names.count, 18)
         for name in names {
             // resize-WxH-FILTER.rgb
             let parts = name.dropFirst(7).dropLast(4).split(separator: "-")
             let size = parts[0].split(separator: "x").map { Int($0)! }
-            let filter: ResampleFilter = parts[1] == "bicubic" ? .bicubic : .bilinear
+            let filter: ResampleFilter = parts[1] == "bicubic" ? .bicubic : parts[1] == "lanczos" ? .lanczos : .bilinear
             let got = Resampler.resize(source, width: size[0], height: size[1], filter: filter)
             let want = try [UInt8](Data(contentsOf: Self.directory.appendingPathComponent(name)))
             let differing = zip(got.pixels, want).filter { $0 != $1 }.count
