@@ -1,6 +1,8 @@
 """Copies llama.cpp's vocab-only GGUF files and their expected tokenizations (the .inp/.out pairs of
 llama.cpp's test-tokenizer-0) out of the llama-cpp-python source distribution on PyPI into FOLDER/vocab.
 These are real vocabularies (LLaMA SPM, LLaMA-3 BPE, Qwen2, GPT-2, StarCoder, ...) for tokenizer tests.
+It also unpacks that llama.cpp's Hugging Face converter (convert_hf_to_gguf.py, its conversion/ package and
+gguf-py) into FOLDER/llama.cpp-converter, which makes the test checkpoints of the small VLMs.
 
 Usage: fetch_vocabs.py FOLDER
 
@@ -23,11 +25,18 @@ INDEX = "https://pypi.org/simple/llama-cpp-python/"
 WANTED = ["llama-spm", "llama-bpe", "qwen2", "gpt-2", "starcoder", "refact", "phi-3"]
 
 
+CONVERTER_FILE, CONVERTER_FOLDERS = "convert_hf_to_gguf.py", ("conversion/", "gguf-py/")
+
+
 def main() -> None:
     dest = os.path.join(sys.argv[1], "vocab")
-    if all(os.path.exists(os.path.join(dest, f"ggml-vocab-{w}.gguf.out")) for w in WANTED):
+    converter = os.path.join(sys.argv[1], "llama.cpp-converter")
+    stamp = os.path.join(converter, "VERSION")
+    have_converter = os.path.exists(stamp) and open(stamp).read() == VERSION
+    if have_converter and all(os.path.exists(os.path.join(dest, f"ggml-vocab-{w}.gguf.out")) for w in WANTED):
         return
     os.makedirs(dest, exist_ok=True)
+    os.makedirs(converter, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         archive = os.path.join(tmp, f"llama_cpp_python-{VERSION}.tar.gz")
         download_sdist(archive)
@@ -37,6 +46,14 @@ def main() -> None:
                 if any(base.startswith(f"ggml-vocab-{w}.gguf") for w in WANTED) and member.isfile():
                     with tar.extractfile(member) as src, open(os.path.join(dest, base), "wb") as out:
                         out.write(src.read())
+                inside = member.name.split("/vendor/llama.cpp/", 1)[-1] if "/vendor/llama.cpp/" in member.name else None
+                if inside and member.isfile() and (inside == CONVERTER_FILE or inside.startswith(CONVERTER_FOLDERS)):
+                    target = os.path.join(converter, inside)
+                    os.makedirs(os.path.dirname(target), exist_ok=True)
+                    with tar.extractfile(member) as src, open(target, "wb") as out:
+                        out.write(src.read())
+    with open(stamp, "w") as f:
+        f.write(VERSION)
 
 
 def download_sdist(path):

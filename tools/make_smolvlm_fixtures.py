@@ -7,7 +7,7 @@ tools/make_test_smolvlm.py writes, for Tests/Fixtures/smolvlm.json:
 - the prompt's token ids for a one-image question through the chat template;
 - the first answer step's logits (top 20 and a sample), through Idefics3ForConditionalGeneration.
 
-Usage: make_smolvlm_fixtures.py   (an interpreter with torch and transformers 4.49, e.g. .venv-ref-torch/bin/python;
+Usage: make_smolvlm_fixtures.py   (.venv-convert/bin/python, which scripts/setup makes;
        remakes the checkpoint in a temporary folder; needs the vocabularies tools/fetch_vocabs.py copies)
 """
 import json

@@ -86,7 +86,8 @@ def state_dict():
 
 def tokenizer_files(folder, vocab_gguf):
     """tokenizer.json and tokenizer_config.json: StarCoder's BPE with SmolLM2's chat and SmolVLM's image tokens."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    # The reader of the converter's own gguf-py (fetch_vocabs.py unpacks both beside each other).
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(vocab_gguf)), "llama.cpp-converter", "gguf-py"))
     import gguf
     reader = gguf.GGUFReader(vocab_gguf)
 

@@ -84,6 +84,7 @@ public actor Engine {
         public let contextLength: Int
         public let vocabularySize: Int
         public let visionProjector: String?
+        /// Tokens every image takes; nil when that depends on the image's shape (tiling projectors).
         public let imageTokens: Int?
         /// What the files ask for that Glimpse does not do, for the user to read (VisionModel.notes).
         public let notes: [String]
@@ -113,7 +114,8 @@ public actor Engine {
         session = Session(cache: decoder.makeCache(capacity: contextSize))
         return ModelSummary(path: path, architecture: loaded.architecture, template: loaded.template,
                             contextLength: session!.cache.capacity, vocabularySize: loaded.vocabularySize,
-                            visionProjector: projector?.model.projectorType, imageTokens: projector?.model.tokensPerImage,
+                            visionProjector: projector?.model.projectorType,
+                            imageTokens: projector.flatMap { $0.model.tilesImages ? nil : $0.model.tokensPerImage },
                             notes: projector?.model.notes ?? [])
     }
 
@@ -126,10 +128,14 @@ public actor Engine {
     /// Tokenizes a request as `generate` would, with -1 standing for each image position (for tests and tools).
     public func promptTokens(for request: GenerationRequest) throws -> [Int32] {
         guard let model else { throw ModelError("no model is loaded") }
-        return try Self.chunks(for: request, model: model, vision: vision?.model).flatMap { chunk -> [Int32] in
+        let layouts = request.images.map { vision?.model.layout(width: $0.width, height: $0.height) ?? ImageLayout() }
+        let chunks = PromptChunk.expand(try Self.chunks(for: request, model: model, vision: vision?.model),
+                                        layouts: layouts, tokenizer: model.tokenizer)
+        return chunks.flatMap { chunk -> [Int32] in
             switch chunk {
             case .tokens(let ids): return ids
-            case .image: return [Int32](repeating: -1, count: vision?.model.tokensPerImage ?? 0)
+            case .image: return []
+            case .imageRows(_, _, let n): return [Int32](repeating: -1, count: n)
             }
         }
     }
@@ -257,7 +263,11 @@ public actor Engine {
         func seconds(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
 
         let chunks: [PromptChunk]
-        do { chunks = try Self.chunks(for: request, model: model, vision: vision?.model) } catch {
+        let layouts = request.images.map { vision?.model.layout(width: $0.width, height: $0.height) ?? ImageLayout() }
+        do {
+            chunks = PromptChunk.expand(try Self.chunks(for: request, model: model, vision: vision?.model),
+                                        layouts: layouts, tokenizer: model.tokenizer)
+        } catch {
             out.yield(.failed("\(error)"))
             return
         }
@@ -275,19 +285,23 @@ public actor Engine {
                 return vision.model.embed(image, pool: pool) { out.yield(.phase(.encodingImage(percent: Int($0 * 100)))) }
             }
             if encodedHere { stats.imageEncodeSeconds += seconds(since: t) }
+            guard e.count == layouts[embeddings.count].embeddingCount * model.blueprint.embeddingLength else {
+                out.yield(.failed("the projector made \(e.count) floats for an image laid out as \(layouts[embeddings.count].embeddingCount) tokens"))
+                return
+            }
             embeddings.append(e)
         }
-        let imageTokens = vision?.model.tokensPerImage ?? 0
         // The prompt's history ids (images as stand-ins) decide how much of the cache can be kept.
         var prompt: [Int32] = []
         for chunk in chunks {
             switch chunk {
             case .tokens(let ids): prompt += ids
-            case .image(let i): prompt += keys[i].placeholderIDs(imageTokens)
+            case .image: break
+            case .imageRows(let i, let offset, let n): prompt += keys[i].placeholderIDs(offset + n).suffix(n)
             }
         }
         stats.promptTokens = prompt.count
-        stats.imageTokens = imageTokens * request.images.count
+        stats.imageTokens = chunks.reduce(0) { if case .imageRows = $1 { $0 + $1.length } else { $0 } }
         guard !prompt.isEmpty else { out.yield(.failed("the prompt is empty")); return }
         let cache = session.cache
         guard prompt.count < cache.capacity else {
@@ -299,16 +313,11 @@ public actor Engine {
         while shared < min(prompt.count - 1, session.tokens.count, cache.count), prompt[shared] == session.tokens[shared] {
             shared += 1
         }
-        // Never resume inside an image: its embeddings go in whole.
+        // Never resume inside a run of image rows: its embeddings go in whole.
         var position = 0
         for chunk in chunks {
-            let length: Int
-            switch chunk {
-            case .tokens(let ids): length = ids.count
-            case .image: length = imageTokens
-            }
-            if case .image = chunk, shared > position, shared < position + length { shared = position }
-            position += length
+            if case .imageRows = chunk, shared > position, shared < position + chunk.length { shared = position }
+            position += chunk.length
         }
         cache.truncate(to: shared)
         session.tokens = Array(prompt[..<shared])
@@ -341,14 +350,18 @@ public actor Engine {
                         read += ids.count - skip
                     }
                     position += ids.count
-                case .image(let i):
+                case .image:
+                    break
+                case .imageRows(let i, let offset, let n):
                     if position >= shared {
-                        try decoder.forward(.embeddings(embeddings[i], count: imageTokens), cache: cache, logits: logits,
+                        let width = model.blueprint.embeddingLength
+                        let rows = Array(embeddings[i][offset * width ..< (offset + n) * width])
+                        try decoder.forward(.embeddings(rows, count: n), cache: cache, logits: logits,
                                             causal: !(vision?.model.imageTokensAttendBothWays ?? false),
-                                            progress: reporting(imageTokens))
-                        read += imageTokens
+                                            progress: reporting(n))
+                        read += n
                     }
-                    position += imageTokens
+                    position += n
                 }
             }
             // The last chunk's steps may each fall under a percent: say the end explicitly.

@@ -5,8 +5,19 @@ import Vision
 /// A prompt as the decoder takes it: runs of token ids and images.
 enum PromptChunk: Sendable {
     case tokens([Int32])
-    /// The index of an image in the request.
+    /// The index of an image in the request, before its layout is known.
     case image(Int)
+    /// Rows offset..<offset+count of image `image`'s embeddings (its layout puts text between runs of rows).
+    case imageRows(image: Int, offset: Int, count: Int)
+
+    /// Positions it takes in the decoder.
+    var length: Int {
+        switch self {
+        case .tokens(let ids): return ids.count
+        case .image: return 0
+        case .imageRows(_, _, let count): return count
+        }
+    }
 }
 
 extension PromptChunk {
@@ -27,6 +38,28 @@ extension PromptChunk {
             if i < imageCount { chunks.append(.image(i)) }
         }
         return chunks
+    }
+}
+
+extension PromptChunk {
+    /// Each `.image(i)` replaced by its layout: text tokenized (special tokens on, no BOS) and runs of rows.
+    static func expand(_ chunks: [PromptChunk], layouts: [ImageLayout], tokenizer: Tokenizer) -> [PromptChunk] {
+        var out: [PromptChunk] = []
+        for chunk in chunks {
+            guard case .image(let i) = chunk else { out.append(chunk); continue }
+            var offset = 0
+            for part in layouts[i].parts {
+                switch part {
+                case .text(let text):
+                    let ids = tokenizer.encode(text, addSpecial: false, parseSpecial: true)
+                    if !ids.isEmpty { out.append(.tokens(ids)) }
+                case .embeddings(let n):
+                    out.append(.imageRows(image: i, offset: offset, count: n))
+                    offset += n
+                }
+            }
+        }
+        return out
     }
 }
 

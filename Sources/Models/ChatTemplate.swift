@@ -35,6 +35,9 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     /// Mini-Gemini's `conv_llama_3` (MGM-8B): LLaMA-3 headers, but answers open with the *system* header, as
     /// MGM's code (and so its training) has it.
     case mgmLlama3
+    /// SmolVLM / Idefics3: "<|im_start|>User:<image>…<end_of_utterance>\nAssistant:" (one `<|im_start|>` for the
+    /// whole conversation; a turn that opens with an image has no space after the colon).
+    case smolvlm
 
     static let vicunaSystem = "A chat between a curious human and an artificial intelligence assistant. "
         + "The assistant gives helpful, detailed, and polite answers to the human's questions."
@@ -51,7 +54,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     public var imageMarker: String {
         switch self {
         case .minigpt4, .minigpt4llama2, .llama2, .minigptv2: return "<ImageHere>"
-        case .vicuna, .chatml, .gemma, .mgmGemma, .mgmVicuna, .mgmLlama3: return "<image>"
+        case .vicuna, .chatml, .gemma, .mgmGemma, .mgmVicuna, .mgmLlama3, .smolvlm: return "<image>"
         }
     }
 
@@ -61,7 +64,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
         switch self {
         case .minigpt4, .minigpt4llama2, .llama2, .minigptv2: return "<Img><ImageHere></Img> "
         case .vicuna, .chatml, .mgmGemma, .mgmVicuna, .mgmLlama3: return "<image>\n"
-        case .gemma: return "<image>"
+        case .gemma, .smolvlm: return "<image>"
         }
     }
 
@@ -77,6 +80,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
         case .gemma, .mgmGemma: return ["<end_of_turn>"]
         case .mgmVicuna: return ["</s>", "USER:"]
         case .mgmLlama3: return ["<|eot_id|>"]
+        case .smolvlm: return ["<end_of_utterance>"]
         }
     }
 
@@ -106,6 +110,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
             if t.contains("MGM conv_gemma") { return .mgmGemma }
             if t.contains("MGM conv_vicuna_v1") { return .mgmVicuna }
             if t.contains("MGM conv_llama_3") { return .mgmLlama3 }
+            if t.contains("<end_of_utterance>") { return .smolvlm }
             if t.contains("<|im_start|>") { return .chatml }
             if t.contains("<start_of_turn>") { return .gemma }
             if t.contains("###Human") { return .minigpt4 }
@@ -203,6 +208,14 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
                 out += header + m.content + "<|eot_id|>"
             }
             out += Self.llama3SystemHeader
+        case .smolvlm:
+            out = "<|im_start|>"
+            let all = (system.map { [ChatMessage(.system, $0)] } ?? []) + turns
+            for m in all {
+                let role = m.role.rawValue.prefix(1).uppercased() + m.role.rawValue.dropFirst()
+                out += role + (m.content.hasPrefix(imageMarker) ? ":" : ": ") + m.content + "<end_of_utterance>\n"
+            }
+            out += "Assistant:"
         }
         return out
     }

@@ -26,4 +26,16 @@ public struct RGBImage: Sendable, Equatable {
         let i = 3 * (y * width + x)
         return (pixels[i], pixels[i + 1], pixels[i + 2])
     }
+
+    /// The part of the image in the rectangle, clipped to the image.
+    public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> RGBImage {
+        let x0 = max(0, min(x, width)), y0 = max(0, min(y, height))
+        let cw = min(w, width - x0), ch = min(h, height - y0)
+        var out = [UInt8](repeating: 0, count: cw * ch * 3)
+        for row in 0 ..< ch {
+            let src = 3 * ((y0 + row) * width + x0)
+            out.replaceSubrange(3 * row * cw ..< 3 * (row + 1) * cw, with: pixels[src ..< src + 3 * cw])
+        }
+        return RGBImage(width: cw, height: ch, pixels: out)
+    }
 }

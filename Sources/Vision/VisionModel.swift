@@ -11,8 +11,10 @@ public final class VisionModel: @unchecked Sendable {
 
     /// Embedding width of the image tokens (the language model's n_embd must match).
     public var outputWidth: Int { projector.outputWidth }
-    /// Image tokens per image.
+    /// Image tokens per image, or per view for a projector that tiles images (`tilesImages`).
     public var tokensPerImage: Int { projector.outputTokens(patches: encoder.gridSide * encoder.gridSide) }
+    /// Whether an image's token count depends on its shape (tiles plus an overview: SmolVLM, LLaVA-1.6).
+    public var tilesImages: Bool { projector is any TiledProjector }
     /// Text that goes around each image's tokens in the prompt, when the model family has it.
     public var imageWrapper: (before: String, after: String)? { projector.imageWrapper }
     /// Whether the decoder reads an image's tokens attending both ways among them, rather than causally.
@@ -90,10 +92,37 @@ public final class VisionModel: @unchecked Sendable {
     /// The encoder's hidden states for a preprocessed image, class token included (for tests and tools).
     public func hiddenStates(_ pixels: [Float], pool: ThreadPool) -> [Float] { encoder.encode(pixels, pool: pool) }
 
-    /// Image -> `tokensPerImage` rows of `outputWidth` floats, ready to enter the language model. `progress` hears
-    /// the fraction of the encoder's blocks done after each (EVA ViT-g at 448 px takes 18 s on two cores).
+    /// How an image of this size is cut into views (nil when the projector sees every image as one view).
+    public func tiling(width: Int, height: Int) -> ImageTiling? {
+        (projector as? any TiledProjector)?.tiling(width: width, height: height)
+    }
+
+    /// Where an image's embedding rows go in the prompt, and the text the model expects between them.
+    public func layout(width: Int, height: Int) -> ImageLayout {
+        guard let tiled = projector as? any TiledProjector else { return ImageLayout(embeddings: tokensPerImage) }
+        return tiled.layout(tiled.tiling(width: width, height: height))
+    }
+
+    /// The square views a tiling projector encodes, in order (the image itself, fitted, for the others).
+    public func views(of image: RGBImage) -> [RGBImage] {
+        guard let tiled = projector as? any TiledProjector else { return [preprocessor.fitted(image)] }
+        return tiled.views(of: image, tiled.tiling(width: image.width, height: image.height))
+    }
+
+    /// Image -> `layout(for:).embeddingCount` rows of `outputWidth` floats, ready to enter the language model.
+    /// `progress` hears the fraction of the encoder's work done (EVA ViT-g at 448 px takes 18 s on two cores).
     public func embed(_ image: RGBImage, pool: ThreadPool, progress: ((Double) -> Void)? = nil) -> [Float] {
-        embed(pixels: preprocessor.tensor(image), pool: pool, progress: progress)
+        guard let tiled = projector as? any TiledProjector else {
+            return embed(pixels: preprocessor.tensor(image), pool: pool, progress: progress)
+        }
+        let tiling = tiled.tiling(width: image.width, height: image.height)
+        let views = tiled.views(of: image, tiling)
+        var projected: [[Float]] = []
+        for (i, view) in views.enumerated() {
+            let hidden = encoder.encode(preprocessor.tensor(view), pool: pool) { progress?((Double(i) + $0) / Double(views.count)) }
+            projected.append(project(hiddenStates: hidden, pool: pool))
+        }
+        return tiled.arrange(projected, tiling)
     }
 
     public func embed(pixels: [Float], pool: ThreadPool, progress: ((Double) -> Void)? = nil) -> [Float] {

@@ -8,8 +8,8 @@ final class ResamplerTests: XCTestCase {
 
     func testResizeEqualsPillow() throws {
         let source = try ImageDecoder.load(path: Self.directory.appendingPathComponent("resize-source.png").path)
-        let names = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).filter {
-            $0.hasPrefix("resize-") && ["bicubic.rgb", "bilinear.rgb", "lanczos.rgb"].contains { s in $0.hasSuffix(s) }
+        let names = try FileManager.default.contentsOfDirectory(atPath: Self.directory.path).filter { name in
+            name.hasPrefix("resize-") && ["bicubic.rgb", "bilinear.rgb", "lanczos.rgb"].contains { name.hasSuffix($0) }
         }
         XCTAssertGreaterThanOrEqual(names.count, 18)
         for name in names {

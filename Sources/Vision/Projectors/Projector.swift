@@ -45,6 +45,35 @@ protocol ImagePathProjector: Projector {
                        timing: ((String, Double) -> Void)?) -> [Float]
 }
 
+/// A projector that sees an image as several square views (tiles of a resized image plus an overview), how many
+/// depending on the image's shape (SmolVLM, LLaVA-1.6). Each view goes through the encoder and `project` alone.
+protocol TiledProjector: Projector {
+    /// The views of an image of this size, in the order `views` returns them.
+    func tiling(width: Int, height: Int) -> ImageTiling
+    /// The views, each the encoder's square input size, as RGB images.
+    func views(of image: RGBImage, _ tiling: ImageTiling) -> [RGBImage]
+    /// Each view's projected rows (in `views` order) -> the image's rows in prompt order.
+    func arrange(_ projected: [[Float]], _ tiling: ImageTiling) -> [Float]
+    /// Where the rows go in the prompt, and the text between them.
+    func layout(_ tiling: ImageTiling) -> ImageLayout
+}
+
+extension TiledProjector {
+    func arrange(_ projected: [[Float]], _ tiling: ImageTiling) -> [Float] { projected.flatMap { $0 } }
+}
+
+/// How an image is cut: a grid of tiles (0 x 0 when the image is seen whole) and the overview.
+public struct ImageTiling: Sendable, Equatable {
+    public let rows: Int
+    public let columns: Int
+    /// The size the image is resized to before it is cut.
+    public let resizedWidth: Int
+    public let resizedHeight: Int
+    /// The image's own size (LLaVA-1.6 removes its padding by it).
+    public let width: Int
+    public let height: Int
+}
+
 enum ProjectorRegistry {
     static let all: [any Projector.Type] = [
         MLPProjector.self,
@@ -52,6 +81,7 @@ enum ProjectorRegistry {
         Gemma3Projector.self,
         QFormerProjector.self,
         MiniGeminiProjector.self,
+        Idefics3Projector.self,
     ]
 
     static func projector(named name: String) -> (any Projector.Type)? { all.first { $0.name == name } }
