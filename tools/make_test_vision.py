@@ -272,7 +272,7 @@ def main():
         os.replace(out("test-llava-mmproj.gguf.tmp"), out("test-llava-mmproj.gguf"))
     if not os.path.exists(out("test-llava16-mmproj.gguf")):
         # LLaVA-1.6's projector as its converter writes it: the same tensors plus the anyres keys and the row
-        # separator, which Glimpse does not use (it says so when the model loads).
+        # separator (tools/make_llava16_fixtures.py has transformers' LlavaNext outputs on these weights).
         sd = llava_state_dict()
         newline = _rng(16).standard_normal(next(v for k, v in sd.items() if k.endswith("linear_2.bias")).shape[0])
         convert_llava_mmproj.convert(sd, out("test-llava16-mmproj.gguf.tmp"), name="test-llava16",

@@ -31,8 +31,8 @@ public final class VisionModel: @unchecked Sendable {
         guard let type = flags.projectorType ?? file["clip.vision.projector_type"]?.string else {
             throw VisionError("\(path): no clip.projector_type")
         }
-        guard let kind = ProjectorRegistry.projector(named: type) else {
-            let known = ProjectorRegistry.all.map { $0.name }.joined(separator: ", ")
+        guard let kind = ProjectorRegistry.projector(named: type, for: file) else {
+            let known = Set(ProjectorRegistry.all.map { $0.name }).sorted().joined(separator: ", ")
             throw VisionError("\(path): unsupported projector type '\(type)' (supported: \(known))")
         }
         if flags.hasVisionEncoder == false { throw VisionError("\(path): this mmproj file has no vision encoder") }
@@ -63,15 +63,8 @@ public final class VisionModel: @unchecked Sendable {
                                  fit: kind.fit(mean: hp.imageMean), filter: kind.filter)
     }
 
-    /// LLaVA-1.6 (LLaVA-NeXT) projectors list the tiling resolutions of its "anyres" scheme. Glimpse encodes
-    /// one view of the image instead, as LLaVA-1.5 does; the model still answers, with less detail than it was
-    /// trained to see, so the user is told rather than left to wonder.
-    static func unsupportedFeatures(of file: GGUFFile, imageSize: Int) -> [String] {
-        guard file["clip.vision.image_grid_pinpoints"] != nil else { return [] }
-        return ["This projector is LLaVA-1.6's: Glimpse does not split images into its high-resolution tiles "
-                + "(clip.vision.image_grid_pinpoints), so it sees each image as one \(imageSize)x\(imageSize) view, as "
-                + "LLaVA-1.5 does. Small details may be missed."]
-    }
+    /// What the file asks for that Glimpse does not do (nothing today: LLaVA-1.6's tiles were the last).
+    static func unsupportedFeatures(of file: GGUFFile, imageSize: Int) -> [String] { [] }
 
     /// What the user should know about how this image will be seen: one that must be enlarged many times over,
     /// or one so long and thin that, padded to a square, it is under a few pixels wide at the model's resolution.

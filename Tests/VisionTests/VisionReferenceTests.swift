@@ -63,14 +63,13 @@ final class VisionReferenceTests: XCTestCase {
         try check("test-llava-mmproj.gguf", Self.fixture.llava)
     }
 
-    /// LLaVA-1.6's projector (the same tensors plus the anyres pinpoints and the row separator): Glimpse encodes
-    /// one view as for LLaVA-1.5, so the embeddings match that reference, and the load says what is left out.
-    func testLLaVA16ProjectorEncodesOneViewAndSaysSo() throws {
-        try check("test-llava16-mmproj.gguf", Self.fixture.llava)
+    /// LLaVA-1.6's projector holds LLaVA-1.5's tensors plus the pinpoints: it is read as the anyres projector (checked
+    /// against transformers in LlavaNextReferenceTests), LLaVA-1.5's as the one-view MLP.
+    func testLLaVA16ProjectorIsReadAsAnyresAndSaysNothingIsLeftOut() throws {
         let model = try VisionModel(path: Self.models + "/test-llava16-mmproj.gguf")
-        XCTAssertEqual(model.notes.count, 1)
-        XCTAssertTrue(model.notes[0].contains("LLaVA-1.6") && model.notes[0].contains("336x336"), model.notes[0])
-        XCTAssertEqual(try VisionModel(path: Self.models + "/test-llava-mmproj.gguf").notes, [])
+        XCTAssertTrue(model.tilesImages)
+        XCTAssertEqual(model.notes, [])
+        XCTAssertFalse(try VisionModel(path: Self.models + "/test-llava-mmproj.gguf").tilesImages)
     }
 
     func testMiniGPTv2EncoderAndConcatProjectorMatchPyTorch() throws {

@@ -21,6 +21,9 @@ protocol Projector: Sendable {
     var imageWrapper: (before: String, after: String)? { get }
     /// Whether an image's tokens attend to each other both ways while the decoder reads them (Gemma 3).
     var attendsBothWays: Bool { get }
+    /// Whether this type reads the file, when several share a `clip.projector_type` (LLaVA-1.6's `mlp` with
+    /// pinpoints, LLaVA-1.5's without); the registry takes the first that does.
+    static func reads(_ file: GGUFFile) -> Bool
 }
 
 extension Projector {
@@ -28,6 +31,7 @@ extension Projector {
     var imageWrapper: (before: String, after: String)? { nil }
     var attendsBothWays: Bool { false }
     var usesClassToken: Bool { false }
+    static func reads(_ file: GGUFFile) -> Bool { true }
 }
 
 /// A projector that takes over the whole image path, from the preprocessed image to the embeddings, because it
@@ -76,6 +80,7 @@ public struct ImageTiling: Sendable, Equatable {
 
 enum ProjectorRegistry {
     static let all: [any Projector.Type] = [
+        LlavaNextProjector.self,       // before MLPProjector: both are `mlp`
         MLPProjector.self,
         MiniGPTv2Projector.self,
         Gemma3Projector.self,
@@ -84,7 +89,9 @@ enum ProjectorRegistry {
         Idefics3Projector.self,
     ]
 
-    static func projector(named name: String) -> (any Projector.Type)? { all.first { $0.name == name } }
+    static func projector(named name: String, for file: GGUFFile) -> (any Projector.Type)? {
+        all.first { $0.name == name && $0.reads(file) }
+    }
 }
 
 /// y = W·x + b over rows, for projector layers.
