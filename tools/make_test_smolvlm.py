@@ -20,6 +20,9 @@ import tempfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hf_tokenizer   # noqa: E402
+
 VERSION = "1"   # bump when the checkpoint changes: the test files are remade
 VISION = dict(hidden_size=768, intermediate_size=3072, num_attention_heads=12, num_hidden_layers=2, image_size=512,
               patch_size=16, layer_norm_eps=1e-6, hidden_act="gelu_pytorch_tanh", num_channels=3)
@@ -86,35 +89,17 @@ def state_dict():
 
 def tokenizer_files(folder, vocab_gguf):
     """tokenizer.json and tokenizer_config.json: StarCoder's BPE with SmolLM2's chat and SmolVLM's image tokens."""
-    # The reader of the converter's own gguf-py (fetch_vocabs.py unpacks both beside each other).
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(vocab_gguf)), "llama.cpp-converter", "gguf-py"))
-    import gguf
-    reader = gguf.GGUFReader(vocab_gguf)
-
-    def strings(key):
-        f = reader.fields[key]
-        return [bytes(f.parts[i]).decode("utf-8") for i in f.data]
-    tokens, merges = strings("tokenizer.ggml.tokens"), strings("tokenizer.ggml.merges")
+    tokens, merges = hf_tokenizer.read_vocab(vocab_gguf)
     tokens[1], tokens[2] = "<|im_start|>", "<|im_end|>"   # SmolLM2's ids 1 and 2 (StarCoder's FIM tokens there)
     specials = {i for i, t in enumerate(tokens) if t.startswith("<") and t.endswith(">") and i < 32}
     added_names = IMAGE_TOKENS + [f"<unused_{i}>" for i in range(TEXT["vocab_size"] - len(tokens) - len(IMAGE_TOKENS) - 1)] \
         + [END_OF_UTTERANCE]
     assert len(tokens) + len(added_names) == TEXT["vocab_size"]
-    added = [{"id": i, "content": tokens[i], "single_word": False, "lstrip": False, "rstrip": False,
-              "normalized": False, "special": True} for i in sorted(specials)]
-    added += [{"id": len(tokens) + j, "content": name, "single_word": False, "lstrip": False, "rstrip": False,
-               "normalized": False, "special": True} for j, name in enumerate(added_names)]
-    tok = {
-        "version": "1.0", "truncation": None, "padding": None, "added_tokens": added, "normalizer": None,
-        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
-            {"type": "Digits", "individual_digits": True},
-            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}]},
-        "post_processor": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False, "use_regex": True},
-        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True, "use_regex": True},
-        "model": {"type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
-                  "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False, "ignore_merges": False,
-                  "vocab": {t: i for i, t in enumerate(tokens)}, "merges": merges},
-    }
+    added = [hf_tokenizer.added_token(i, tokens[i]) for i in sorted(specials)]
+    added += [hf_tokenizer.added_token(len(tokens) + j, name) for j, name in enumerate(added_names)]
+    tok = hf_tokenizer.byte_level_bpe(tokens, merges, added, {"type": "Sequence", "pretokenizers": [
+        {"type": "Digits", "individual_digits": True},
+        {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}]})
     with open(os.path.join(folder, "tokenizer.json"), "w") as f:
         json.dump(tok, f, ensure_ascii=False)
     config = {"tokenizer_class": "GPT2Tokenizer", "bos_token": "<|im_start|>", "eos_token": END_OF_UTTERANCE,

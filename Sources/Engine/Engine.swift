@@ -135,7 +135,7 @@ public actor Engine {
             switch chunk {
             case .tokens(let ids): return ids
             case .image: return []
-            case .imageRows(_, _, let n): return [Int32](repeating: -1, count: n)
+            case .imageRows(_, _, let n, _): return [Int32](repeating: -1, count: n)
             }
         }
     }
@@ -297,7 +297,7 @@ public actor Engine {
             switch chunk {
             case .tokens(let ids): prompt += ids
             case .image: break
-            case .imageRows(let i, let offset, let n): prompt += keys[i].placeholderIDs(offset + n).suffix(n)
+            case .imageRows(let i, let offset, let n, _): prompt += keys[i].placeholderIDs(offset + n).suffix(n)
             }
         }
         stats.promptTokens = prompt.count
@@ -352,13 +352,13 @@ public actor Engine {
                     position += ids.count
                 case .image:
                     break
-                case .imageRows(let i, let offset, let n):
+                case .imageRows(let i, let offset, let n, let grid):
                     if position >= shared {
                         let width = model.blueprint.embeddingLength
                         let rows = Array(embeddings[i][offset * width ..< (offset + n) * width])
                         try decoder.forward(.embeddings(rows, count: n), cache: cache, logits: logits,
                                             causal: !(vision?.model.imageTokensAttendBothWays ?? false),
-                                            progress: reporting(n))
+                                            grid: grid, progress: reporting(n))
                         read += n
                     }
                     position += n

@@ -7,15 +7,16 @@ enum PromptChunk: Sendable {
     case tokens([Int32])
     /// The index of an image in the request, before its layout is known.
     case image(Int)
-    /// Rows offset..<offset+count of image `image`'s embeddings (its layout puts text between runs of rows).
-    case imageRows(image: Int, offset: Int, count: Int)
+    /// Rows offset..<offset+count of image `image`'s embeddings (its layout puts text between runs of rows);
+    /// `grid` when they lie on a rows x columns grid (Qwen2-VL's multimodal positions).
+    case imageRows(image: Int, offset: Int, count: Int, grid: DecoderGrid? = nil)
 
     /// Positions it takes in the decoder.
     var length: Int {
         switch self {
         case .tokens(let ids): return ids.count
         case .image: return 0
-        case .imageRows(_, _, let count): return count
+        case .imageRows(_, _, let count, _): return count
         }
     }
 }
@@ -56,6 +57,10 @@ extension PromptChunk {
                 case .embeddings(let n):
                     out.append(.imageRows(image: i, offset: offset, count: n))
                     offset += n
+                case .grid(let rows, let columns):
+                    out.append(.imageRows(image: i, offset: offset, count: rows * columns,
+                                          grid: DecoderGrid(rows: rows, columns: columns)))
+                    offset += rows * columns
                 }
             }
         }

@@ -14,6 +14,7 @@ public enum ArchitectureRegistry {
         Gemma3Architecture.self,
         GemmaArchitecture.self,
         Qwen2Architecture.self,
+        Qwen2VLArchitecture.self,
     ]
 
     public static func architecture(named name: String) -> (any Architecture.Type)? {

@@ -38,6 +38,9 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     /// SmolVLM / Idefics3: "<|im_start|>User:<image>…<end_of_utterance>\nAssistant:" (one `<|im_start|>` for the
     /// whole conversation; a turn that opens with an image has no space after the colon).
     case smolvlm
+    /// Qwen2-VL / Qwen2.5-VL: ChatML with its default system prompt ("You are a helpful assistant."), each image
+    /// `<|vision_start|>...<|vision_end|>` (the projector's wrapper) right before the question.
+    case qwen2vl
 
     static let vicunaSystem = "A chat between a curious human and an artificial intelligence assistant. "
         + "The assistant gives helpful, detailed, and polite answers to the human's questions."
@@ -54,7 +57,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
     public var imageMarker: String {
         switch self {
         case .minigpt4, .minigpt4llama2, .llama2, .minigptv2: return "<ImageHere>"
-        case .vicuna, .chatml, .gemma, .mgmGemma, .mgmVicuna, .mgmLlama3, .smolvlm: return "<image>"
+        case .vicuna, .chatml, .gemma, .mgmGemma, .mgmVicuna, .mgmLlama3, .smolvlm, .qwen2vl: return "<image>"
         }
     }
 
@@ -64,7 +67,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
         switch self {
         case .minigpt4, .minigpt4llama2, .llama2, .minigptv2: return "<Img><ImageHere></Img> "
         case .vicuna, .chatml, .mgmGemma, .mgmVicuna, .mgmLlama3: return "<image>\n"
-        case .gemma, .smolvlm: return "<image>"
+        case .gemma, .smolvlm, .qwen2vl: return "<image>"
         }
     }
 
@@ -76,7 +79,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
         case .minigpt4llama2: return ["###", "[INST]"]
         case .vicuna: return ["USER:"]
         case .llama2, .minigptv2: return ["[INST]"]
-        case .chatml: return ["<|im_end|>"]
+        case .chatml, .qwen2vl: return ["<|im_end|>"]
         case .gemma, .mgmGemma: return ["<end_of_turn>"]
         case .mgmVicuna: return ["</s>", "USER:"]
         case .mgmLlama3: return ["<|eot_id|>"]
@@ -111,6 +114,7 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
             if t.contains("MGM conv_vicuna_v1") { return .mgmVicuna }
             if t.contains("MGM conv_llama_3") { return .mgmLlama3 }
             if t.contains("<end_of_utterance>") { return .smolvlm }
+            if t.contains("<|vision_start|>") { return .qwen2vl }
             if t.contains("<|im_start|>") { return .chatml }
             if t.contains("<start_of_turn>") { return .gemma }
             if t.contains("###Human") { return .minigpt4 }
@@ -169,8 +173,10 @@ public enum ChatTemplate: String, CaseIterable, Sendable, Codable {
             for m in turns {
                 out += m.role == .user ? "<s>[INST] \(m.content) [/INST]" : " \(m.content)</s>"
             }
-        case .chatml:
-            if let system { out += "<|im_start|>system\n\(system)<|im_end|>\n" }
+        case .chatml, .qwen2vl:
+            if let system = system ?? (self == .qwen2vl ? "You are a helpful assistant." : nil) {
+                out += "<|im_start|>system\n\(system)<|im_end|>\n"
+            }
             for m in turns { out += "<|im_start|>\(m.role.rawValue)\n\(m.content)<|im_end|>\n" }
             out += "<|im_start|>assistant\n"
         case .gemma:

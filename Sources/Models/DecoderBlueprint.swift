@@ -49,6 +49,8 @@ public struct DecoderBlueprint: Sendable {
     public var layers: [Layer]
 
     public var vocabularySize: Int { tokenEmbedding.rowCount }
+    /// Whether the rope turns by (time, row, column) positions, so images are placed on grids (qwen2vl).
+    public var multimodalRope: Bool { layers.first?.rope.pairComponents != nil }
     public var kvDim: Int { headCountKV * headDim }
     public var queryDim: Int { headCount * headDim }
 }

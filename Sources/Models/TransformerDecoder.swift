@@ -16,6 +16,14 @@ public enum DecoderInput: Sendable {
     }
 }
 
+/// Where a run of image embeddings lies: rows x columns, row by row. A decoder with multimodal rope gives each
+/// the image's start in time and its row and column (offset from that start); others read it as a sequence.
+public struct DecoderGrid: Sendable, Equatable {
+    public let rows: Int
+    public let columns: Int
+    public init(rows: Int, columns: Int) { self.rows = rows; self.columns = columns }
+}
+
 /// Runs a `DecoderBlueprint`: pre-norm attention and gated FFN blocks over a batch of positions,
 /// writing keys and values into a `KVCache`. Weights stay in the mapped file; only activations are allocated.
 public final class TransformerDecoder: @unchecked Sendable {
@@ -53,8 +61,9 @@ public final class TransformerDecoder: @unchecked Sendable {
     /// large model takes a minute on two cores, and a front end can show how far it is).
     /// `causal: false` lets the input's positions attend to each other both ways (Gemma 3's image tokens; an input
     /// longer than one batch is bidirectional within each batch only).
+    /// `grid`: where image embeddings lie, for multimodal rope (ignored by decoders without it).
     public func forward(_ input: DecoderInput, cache: KVCache, logits: UnsafeMutablePointer<Float>?,
-                        causal: Bool = true, progress: ((Double) -> Void)? = nil) throws {
+                        causal: Bool = true, grid: DecoderGrid? = nil, progress: ((Double) -> Void)? = nil) throws {
         let total = input.count
         guard total > 0 else { return }
         guard cache.count + total <= cache.capacity else {
@@ -66,18 +75,31 @@ public final class TransformerDecoder: @unchecked Sendable {
         if case .embeddings(let e, let n) = input, e.count != n * blueprint.embeddingLength {
             throw ModelError("embeddings have \(e.count) floats, expected \(n) × \(blueprint.embeddingLength)")
         }
+        // Rope positions: one per token, or (start, start + row, start + column) over an image's grid.
+        let base = cache.nextPosition
+        let onGrid = grid.flatMap { g in blueprint.multimodalRope && g.rows * g.columns == total ? g : nil }
+        let end = onGrid.map { base + max($0.rows, $0.columns) } ?? base + total
+        func position(_ i: Int) -> (Int, Int, Int) {
+            guard let g = onGrid else { return (base + i, base + i, base + i) }
+            return (base, base + i / g.columns, base + i % g.columns)
+        }
         var start = 0
         while start < total {
             let n = min(maxBatch, total - start)
             loadInput(input, from: start, count: n)
+            let positions = (start ..< start + n).map(position)
             let layers = blueprint.layers.count
             for l in 0 ..< layers {
-                runLayer(l, count: n, cache: cache, causal: causal)
+                runLayer(l, count: n, cache: cache, causal: causal, positions: positions)
                 progress?((Double(start) + Double(n) * Double(l + 1) / Double(layers)) / Double(total))
+            }
+            for t in 0 ..< n {
+                cache.positionAfter[cache.count + t] = Int32(onGrid == nil ? positions[t].0 + 1 : end)
             }
             cache.count += n
             start += n
         }
+        cache.nextPosition = end
         if let logits { computeLogits(row: (total - 1) % maxBatch, into: logits) }
     }
 
@@ -102,7 +124,7 @@ public final class TransformerDecoder: @unchecked Sendable {
         }
     }
 
-    private func runLayer(_ l: Int, count n: Int, cache: KVCache, causal: Bool) {
+    private func runLayer(_ l: Int, count n: Int, cache: KVCache, causal: Bool, positions: [(Int, Int, Int)]) {
         let b = blueprint, layer = b.layers[l], d = b.embeddingLength, eps = b.normEpsilon
         let p0 = cache.count
 
@@ -118,8 +140,8 @@ public final class TransformerDecoder: @unchecked Sendable {
             if let w = layer.keyNorm {
                 for h in 0 ..< b.headCountKV { Ops.rmsNorm(kt + h * b.headDim, w, kt + h * b.headDim, b.headDim, eps: eps) }
             }
-            layer.rope.apply(qt, heads: b.headCount, headDim: b.headDim, pos: p0 + t)
-            layer.rope.apply(kt, heads: b.headCountKV, headDim: b.headDim, pos: p0 + t)
+            layer.rope.apply(qt, heads: b.headCount, headDim: b.headDim, position: positions[t])
+            layer.rope.apply(kt, heads: b.headCountKV, headDim: b.headDim, position: positions[t])
         }
         (cache.keys[l] + p0 * b.kvDim).update(from: k.pointer, count: n * b.kvDim)
         (cache.values[l] + p0 * b.kvDim).update(from: v.pointer, count: n * b.kvDim)

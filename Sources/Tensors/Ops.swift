@@ -187,30 +187,61 @@ public struct Rope: Sendable {
     public let pairing: Pairing
     /// inverse frequencies, already including the linear scale and per-dimension factors.
     let inverseFrequencies: [Float]
+    /// Multimodal rope (Qwen2-VL): which position component (0 time, 1 row, 2 column) turns each pair; nil = one
+    /// position for all.
+    public let pairComponents: [Int]?
 
-    public init(dimensions: Int, base: Float, scale: Float = 1, factors: [Float]? = nil, pairing: Pairing) {
+    /// `sections`: pairs per component, e.g. Qwen2-VL's [16, 24, 24] (llama.cpp's `rope.dimension_sections`); pair k
+    /// belongs to the section holding k mod their sum, as ggml's rope_multi has it.
+    public init(dimensions: Int, base: Float, scale: Float = 1, factors: [Float]? = nil, pairing: Pairing,
+                sections: [Int]? = nil) {
         self.dimensions = dimensions
         self.pairing = pairing
         inverseFrequencies = (0 ..< dimensions / 2).map { k in
             let theta = scale * powf(base, -2 * Float(k) / Float(dimensions))
             return theta / (factors.map { $0[k] } ?? 1)
         }
+        if let sections, sections.reduce(0, +) > 0 {
+            let total = sections.reduce(0, +)
+            pairComponents = (0 ..< dimensions / 2).map { k in
+                var r = k % total, c = 0
+                while c < sections.count - 1 && r >= sections[c] { r -= sections[c]; c += 1 }
+                return min(c, 2)
+            }
+        } else {
+            pairComponents = nil
+        }
+    }
+
+    /// Rotates like `apply(pos:)`, each pair by the position component its section names.
+    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, position p: (Int, Int, Int)) {
+        guard let pairComponents else { return apply(x, heads: heads, headDim: headDim, pos: p.0) }
+        let half = dimensions / 2
+        for k in 0 ..< half {
+            let component = pairComponents[k]
+            let angle = Float(component == 0 ? p.0 : component == 1 ? p.1 : p.2) * inverseFrequencies[k]
+            rotate(x, heads: heads, headDim: headDim, pair: k, cos: cosf(angle), sin: sinf(angle))
+        }
+    }
+
+    @inline(__always) private func rotate(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, pair k: Int,
+                                          cos c: Float, sin s: Float) {
+        let half = dimensions / 2
+        for h in 0 ..< heads {
+            let v = x + h * headDim
+            let i0 = pairing == .adjacent ? 2 * k : k
+            let i1 = pairing == .adjacent ? 2 * k + 1 : k + half
+            let x0 = v[i0], x1 = v[i1]
+            v[i0] = x0 * c - x1 * s
+            v[i1] = x0 * s + x1 * c
+        }
     }
 
     /// Rotates `heads` consecutive head vectors of length `headDim` at position `pos`, in place.
     public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, pos: Int) {
-        let half = dimensions / 2
-        for k in 0 ..< half {
+        for k in 0 ..< dimensions / 2 {
             let angle = Float(pos) * inverseFrequencies[k]
-            let c = cosf(angle), s = sinf(angle)
-            for h in 0 ..< heads {
-                let v = x + h * headDim
-                let i0 = pairing == .adjacent ? 2 * k : k
-                let i1 = pairing == .adjacent ? 2 * k + 1 : k + half
-                let x0 = v[i0], x1 = v[i1]
-                v[i0] = x0 * c - x1 * s
-                v[i1] = x0 * s + x1 * c
-            }
+            rotate(x, heads: heads, headDim: headDim, pair: k, cos: cosf(angle), sin: sinf(angle))
         }
     }
 }

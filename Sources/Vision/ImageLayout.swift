@@ -6,6 +6,9 @@ public struct ImageLayout: Sendable, Equatable {
         case text(String)
         /// This many rows of the image's embeddings, the next ones in order.
         case embeddings(Int)
+        /// rows x columns of the image's embeddings, row by row, which the decoder places on a grid (Qwen2-VL's
+        /// multimodal rope) where its architecture does.
+        case grid(rows: Int, columns: Int)
     }
 
     public private(set) var parts: [Part] = []
@@ -27,11 +30,16 @@ public struct ImageLayout: Sendable, Equatable {
 
     public mutating func append(embeddings count: Int) { parts.append(.embeddings(count)) }
 
+    public mutating func append(grid rows: Int, columns: Int) { parts.append(.grid(rows: rows, columns: columns)) }
+
     /// Rows of embeddings in all.
     public var embeddingCount: Int {
         parts.reduce(0) { total, part in
-            if case .embeddings(let n) = part { return total + n }
-            return total
+            switch part {
+            case .embeddings(let n): return total + n
+            case .grid(let rows, let columns): return total + rows * columns
+            case .text: return total
+            }
         }
     }
 }

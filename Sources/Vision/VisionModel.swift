@@ -6,15 +6,19 @@ public final class VisionModel: @unchecked Sendable {
     public let file: GGUFFile
     public let projectorType: String
     public let preprocessor: ImagePreprocessor
-    let encoder: VisionEncoder
+    /// The shared ViT; nil for projectors with towers of their own (`NativeResolutionProjector`).
+    let encoder: VisionEncoder!
     let projector: any Projector
 
     /// Embedding width of the image tokens (the language model's n_embd must match).
     public var outputWidth: Int { projector.outputWidth }
     /// Image tokens per image, or per view for a projector that tiles images (`tilesImages`).
-    public var tokensPerImage: Int { projector.outputTokens(patches: encoder.gridSide * encoder.gridSide) }
+    public var tokensPerImage: Int {
+        guard let encoder else { return layout(width: 448, height: 448).embeddingCount }   // a 448x448 image's, for Qwen2-VL
+        return projector.outputTokens(patches: encoder.gridSide * encoder.gridSide)
+    }
     /// Whether an image's token count depends on its shape (tiles plus an overview: SmolVLM, LLaVA-1.6).
-    public var tilesImages: Bool { projector is any TiledProjector }
+    public var tilesImages: Bool { projector is any TiledProjector || projector is any NativeResolutionProjector }
     /// Text that goes around each image's tokens in the prompt, when the model family has it.
     public var imageWrapper: (before: String, after: String)? { projector.imageWrapper }
     /// Whether the decoder reads an image's tokens attending both ways among them, rather than causally.
@@ -56,7 +60,7 @@ public final class VisionModel: @unchecked Sendable {
         }
         projectorType = type
         notes = Self.unsupportedFeatures(of: file, imageSize: hp.imageSize)
-        encoder = try VisionEncoder(file: file, hp: hp, activation: activation)
+        encoder = kind is any NativeResolutionProjector.Type ? nil : try VisionEncoder(file: file, hp: hp, activation: activation)
         projector = try kind.init(file: file, encoderWidth: hp.embeddingLength)
         preprocessor = (projector as? any ImagePathProjector)?.preprocessor
             ?? ImagePreprocessor(size: hp.imageSize, mean: hp.imageMean, std: hp.imageStd,
@@ -92,12 +96,14 @@ public final class VisionModel: @unchecked Sendable {
 
     /// Where an image's embedding rows go in the prompt, and the text the model expects between them.
     public func layout(width: Int, height: Int) -> ImageLayout {
+        if let native = projector as? any NativeResolutionProjector { return native.layout(width: width, height: height) }
         guard let tiled = projector as? any TiledProjector else { return ImageLayout(embeddings: tokensPerImage) }
         return tiled.layout(tiled.tiling(width: width, height: height))
     }
 
     /// The square views a tiling projector encodes, in order (the image itself, fitted, for the others).
     public func views(of image: RGBImage) -> [RGBImage] {
+        if let native = projector as? any NativeResolutionProjector { return [native.resized(image)] }
         guard let tiled = projector as? any TiledProjector else { return [preprocessor.fitted(image)] }
         return tiled.views(of: image, tiled.tiling(width: image.width, height: image.height))
     }
@@ -105,6 +111,9 @@ public final class VisionModel: @unchecked Sendable {
     /// Image -> `layout(for:).embeddingCount` rows of `outputWidth` floats, ready to enter the language model.
     /// `progress` hears the fraction of the encoder's work done (EVA ViT-g at 448 px takes 18 s on two cores).
     public func embed(_ image: RGBImage, pool: ThreadPool, progress: ((Double) -> Void)? = nil) -> [Float] {
+        if let native = projector as? any NativeResolutionProjector {
+            return native.embed(image, mean: preprocessor.mean, std: preprocessor.std, pool: pool, progress: progress)
+        }
         guard let tiled = projector as? any TiledProjector else {
             return embed(pixels: preprocessor.tensor(image), pool: pool, progress: progress)
         }

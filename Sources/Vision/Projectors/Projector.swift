@@ -66,6 +66,17 @@ extension TiledProjector {
     func arrange(_ projected: [[Float]], _ tiling: ImageTiling) -> [Float] { projected.flatMap { $0 } }
 }
 
+/// A projector with its own vision tower that reads each image at about its own resolution, so the encoder's
+/// input and the token count follow the image's size (Qwen2-VL): the shared ViT is not used.
+protocol NativeResolutionProjector: Projector {
+    /// Where the image's rows go in the prompt (a grid, for the decoder's multimodal rope).
+    func layout(width: Int, height: Int) -> ImageLayout
+    /// The image as the tower reads it.
+    func resized(_ image: RGBImage) -> RGBImage
+    /// Image -> rows of `outputWidth`, in the layout's order; `progress` hears the fraction done.
+    func embed(_ image: RGBImage, mean: [Float], std: [Float], pool: ThreadPool, progress: ((Double) -> Void)?) -> [Float]
+}
+
 /// How an image is cut: a grid of tiles (0 x 0 when the image is seen whole) and the overview.
 public struct ImageTiling: Sendable, Equatable {
     public let rows: Int
@@ -87,6 +98,7 @@ enum ProjectorRegistry {
         QFormerProjector.self,
         MiniGeminiProjector.self,
         Idefics3Projector.self,
+        Qwen2VLProjector.self,
     ]
 
     static func projector(named name: String, for file: GGUFFile) -> (any Projector.Type)? {

@@ -1,0 +1,292 @@
+import COpenBLAS
+import Foundation
+import GGUF
+import Tensors
+
+/// `qwen2vl_merger`: Qwen2-VL's own ViT, which reads each image at (about) its own resolution, and its 2x2 patch
+/// merger (small-vlms.md §3; transformers `Qwen2VisionTransformerPretrainedModel`, llama.cpp `models/qwen2vl.cpp`).
+///
+/// - Sizing: `smart_resize` of Hugging Face's processor: each side rounded to a multiple of 28 (half to even, as
+///   Python rounds), then scaled into [min, max] pixels; Pillow's bicubic resize to that size, no padding.
+///   Images under 28 px on a side, or over 200:1, which the reference refuses, are taken with their short side
+///   raised to 28 px. The GGUF holds no pixel limits: the minimum is the processor's (56x56 px), the maximum
+///   llama.cpp's 4,096 image tokens (3.2 MP), where the processor allows 16,384 (12.8 MP), far past what a CPU
+///   encodes in reasonable time.
+/// - Patches: 14 px, in 2x2-merge-block order (each block's four patches consecutive). The Conv3D over two copies
+///   of the image (stored as two 2D kernels) is one kernel, their sum.
+/// - Blocks: pre-norm LayerNorm, attention with biases and 2D rope (the first quarter of each head's rotated pairs
+///   turn by the patch's row, the second by its column), QuickGELU FFN with biases; full attention over the image.
+/// - Merger: LayerNorm (`v.post_ln`), every four consecutive tokens as one 4D vector, mm.0 -> GELU (exact, as
+///   transformers' nn.GELU; llama.cpp uses the tanh form) -> mm.2.
+/// - Prompt: `<|vision_start|>` + one token per 28x28 px + `<|vision_end|>`, laid out as a grid for the decoder's
+///   multimodal rope.
+struct Qwen2VLProjector: NativeResolutionProjector {
+    static let name = "qwen2vl_merger"
+
+    struct Block {
+        let norm1, norm2: (w: [Float], b: [Float])
+        let query, key, value, output: TensorView      // [D, D]
+        let queryBias, keyBias, valueBias, outputBias: [Float]?
+        let up: TensorView                             // [D, n_ff]
+        let upBias: [Float]?
+        let down: TensorView                           // [n_ff, D]
+        let downBias: [Float]?
+    }
+
+    let width: Int                                     // D
+    let heads: Int
+    let patchSize = 14
+    let merge = 2
+    let epsilon: Float
+    let patchWeight: TensorView                        // [3·14·14, D], the two temporal kernels summed
+    let blocks: [Block]
+    let mergerNorm: (w: [Float], b: [Float])
+    let first: TensorView                              // [4D, 4D]
+    let firstBias: [Float]?
+    let second: TensorView                             // [4D, n_embd]
+    let secondBias: [Float]?
+    let minPixels = 56 * 56
+    let maxPixels = 4096 * 28 * 28
+    private let storage: FloatBuffer
+
+    init(file: GGUFFile, encoderWidth d: Int) throws {
+        let t = VisionTensors(file: file)
+        width = d
+        heads = file["clip.vision.attention.head_count"]?.int ?? 0
+        guard heads > 0, d % heads == 0, (d / heads) % 4 == 0 else {
+            throw VisionError("\(file.path): width \(d) does not split into \(heads) heads for 2D rope")
+        }
+        guard file["clip.vision.patch_size"]?.int == patchSize else {
+            throw VisionError("\(file.path): Qwen2-VL's merger expects 14 px patches")
+        }
+        epsilon = file["clip.vision.attention.layer_norm_epsilon"]?.double.map { Float($0) } ?? 1e-6
+        let p = patchSize, k = 3 * p * p
+        let w0 = try t.required("v.patch_embd.weight", [p, p, 3, d])
+        let w1 = try t.optional("v.patch_embd.weight.1", [p, p, 3, d])
+        storage = FloatBuffer(count: k * d)
+        var row = [Float](repeating: 0, count: k)
+        let flat0 = TensorView(name: w0.name, type: w0.type, shape: [k, d], data: w0.data, owner: file)
+        let flat1 = w1.map { TensorView(name: $0.name, type: $0.type, shape: [k, d], data: $0.data, owner: file) }
+        for o in 0 ..< d {
+            flat0.dequantizeRow(o, into: storage.pointer + o * k)
+            if let flat1 {
+                row.withUnsafeMutableBufferPointer { flat1.dequantizeRow(o, into: $0.baseAddress!) }
+                for i in 0 ..< k { storage.pointer[o * k + i] += row[i] }
+            }
+        }
+        patchWeight = TensorView(name: "v.patch_embd (summed)", type: .f32, shape: [k, d], data: UnsafeRawPointer(storage.pointer), owner: storage)
+        // The FFN width comes from the tensors: the converter writes the LLM's width as feed_forward_length.
+        var blocks: [Block] = []
+        let count = file["clip.vision.block_count"]?.int ?? 0
+        for il in 0 ..< count {
+            let b = "v.blk.\(il)."
+            let up = try t.anyShape(b + "ffn_up.weight"), down = try t.anyShape(b + "ffn_down.weight")
+            guard up.shape.count == 2, up.shape[0] == d, down.shape == [up.shape[1], d] else {
+                throw VisionError("\(file.path): FFN tensors of block \(il) have shapes \(up.shape) and \(down.shape)")
+            }
+            blocks.append(Block(
+                norm1: try t.norm(b + "ln1", d), norm2: try t.norm(b + "ln2", d),
+                query: try t.required(b + "attn_q.weight", [d, d]), key: try t.required(b + "attn_k.weight", [d, d]),
+                value: try t.required(b + "attn_v.weight", [d, d]), output: try t.required(b + "attn_out.weight", [d, d]),
+                queryBias: try t.optionalFloats(b + "attn_q.bias", d), keyBias: try t.optionalFloats(b + "attn_k.bias", d),
+                valueBias: try t.optionalFloats(b + "attn_v.bias", d), outputBias: try t.optionalFloats(b + "attn_out.bias", d),
+                up: up, upBias: try t.optionalFloats(b + "ffn_up.bias", up.shape[1]),
+                down: down, downBias: try t.optionalFloats(b + "ffn_down.bias", d)))
+        }
+        guard !blocks.isEmpty else { throw VisionError("\(file.path): no vision blocks") }
+        self.blocks = blocks
+        mergerNorm = try t.norm("v.post_ln", d)
+        first = try t.required("mm.0.weight", [4 * d, 4 * d])
+        firstBias = try t.optionalFloats("mm.0.bias", 4 * d)
+        second = try t.anyShape("mm.2.weight")
+        guard second.shape.count == 2, second.shape[0] == 4 * d else {
+            throw VisionError("\(file.path): mm.2.weight has shape \(second.shape), expected [\(4 * d), n_embd]")
+        }
+        secondBias = try t.optionalFloats("mm.2.bias", second.shape[1])
+    }
+
+    static func fit(mean: [Float]) -> ImagePreprocessor.Fit { .stretch }
+    var outputWidth: Int { second.shape[1] }
+    func outputTokens(patches: Int) -> Int { patches / (merge * merge) }
+    var imageWrapper: (before: String, after: String)? { ("<|vision_start|>", "<|vision_end|>") }
+
+    // MARK: Sizing
+
+    /// `smart_resize` with factor 28 (see the type's comment for the sizes the reference refuses).
+    func resizedSize(width: Int, height: Int) -> (width: Int, height: Int) {
+        let f = Double(patchSize * merge)
+        var w = Double(width), h = Double(height)
+        let short = min(w, h)
+        if short < f { w *= f / short; h *= f / short }
+        var hb = max(f, (h / f).rounded(.toNearestOrEven) * f), wb = max(f, (w / f).rounded(.toNearestOrEven) * f)
+        if hb * wb > Double(maxPixels) {
+            let beta = (h * w / Double(maxPixels)).squareRoot()
+            hb = max(f, (h / beta / f).rounded(.down) * f)
+            wb = max(f, (w / beta / f).rounded(.down) * f)
+        } else if hb * wb < Double(minPixels) {
+            let beta = (Double(minPixels) / (h * w)).squareRoot()
+            hb = (h * beta / f).rounded(.up) * f
+            wb = (w * beta / f).rounded(.up) * f
+        }
+        return (Int(wb), Int(hb))
+    }
+
+    func layout(width: Int, height: Int) -> ImageLayout {
+        let (w, h) = resizedSize(width: width, height: height)
+        var layout = ImageLayout()
+        layout.append(grid: h / (patchSize * merge), columns: w / (patchSize * merge))
+        return layout
+    }
+
+    func resized(_ image: RGBImage) -> RGBImage {
+        let (w, h) = resizedSize(width: image.width, height: image.height)
+        return Resampler.resize(image, width: w, height: h, filter: .bicubic)
+    }
+
+    // MARK: Forward
+
+    func embed(_ image: RGBImage, mean: [Float], std: [Float], pool: ThreadPool, progress: ((Double) -> Void)?) -> [Float] {
+        let view = resized(image)
+        let patches = unfold(view, mean: mean, std: std)
+        let gh = view.height / patchSize, gw = view.width / patchSize, n = gh * gw
+        var x = linearRows(patchWeight, nil, patches, count: n, pool: pool)
+        let angles = ropeAngles(gridHeight: gh, gridWidth: gw)
+        for (il, block) in blocks.enumerated() {
+            run(block, &x, count: n, angles: angles, pool: pool)
+            progress?(Double(il + 1) / Double(blocks.count))
+        }
+        return project(x, count: n, pool: pool)
+    }
+
+    /// Tokens [n][D] -> merged tokens [n/4][n_embd].
+    func project(_ tokens: [Float], count n: Int, pool: ThreadPool) -> [Float] {
+        var x = tokens
+        x.withUnsafeMutableBufferPointer { layerNormRows($0.baseAddress!, n, mergerNorm) }
+        var hidden = linearRows(first, firstBias, x, count: n / 4, pool: pool)
+        hidden.withUnsafeMutableBufferPointer { Ops.activate($0.baseAddress!, $0.count, .geluErf, pool: pool) }
+        return linearRows(second, secondBias, hidden, count: n / 4, pool: pool)
+    }
+
+    /// Normalized patches in merge-block order (block row, block column, row in block, column in block), each
+    /// patch's values in (channel, y, x) order, as the processor flattens them.
+    func unfold(_ image: RGBImage, mean: [Float], std: [Float]) -> [Float] {
+        let p = patchSize, gh = image.height / p, gw = image.width / p, k = 3 * p * p
+        var out = [Float](repeating: 0, count: gh * gw * k)
+        var token = 0
+        for by in 0 ..< gh / merge {
+            for bx in 0 ..< gw / merge {
+                for my in 0 ..< merge {
+                    for mx in 0 ..< merge {
+                        let y0 = (by * merge + my) * p, x0 = (bx * merge + mx) * p
+                        for c in 0 ..< 3 {
+                            for py in 0 ..< p {
+                                for px in 0 ..< p {
+                                    let v = Float(image.pixels[3 * ((y0 + py) * image.width + x0 + px) + c])
+                                    out[token * k + (c * p + py) * p + px] = (v * (1 / 255) - mean[c]) / std[c]
+                                }
+                            }
+                        }
+                        token += 1
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Per token, the angle of each of a head's d/2 rotated pairs: pair i < d/4 turns by row·θ_i, the next d/4 by
+    /// column·θ_(i - d/4), θ_j = 10000^(-4j/d) (VisionRotaryEmbedding over d/2 dimensions).
+    func ropeAngles(gridHeight gh: Int, gridWidth gw: Int) -> [Float] {
+        let hd = width / heads, quarter = hd / 4
+        let theta = (0 ..< quarter).map { powf(10000, -Float(2 * $0) / Float(hd / 2)) }
+        var out = [Float](repeating: 0, count: gh * gw * hd / 2)
+        var token = 0
+        for by in 0 ..< gh / merge {
+            for bx in 0 ..< gw / merge {
+                for my in 0 ..< merge {
+                    for mx in 0 ..< merge {
+                        let row = Float(by * merge + my), col = Float(bx * merge + mx)
+                        for j in 0 ..< quarter {
+                            out[token * hd / 2 + j] = row * theta[j]
+                            out[token * hd / 2 + quarter + j] = col * theta[j]
+                        }
+                        token += 1
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    private func layerNormRows(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ norm: (w: [Float], b: [Float])) {
+        norm.w.withUnsafeBufferPointer { w in
+            norm.b.withUnsafeBufferPointer { b in
+                for t in 0 ..< n { Ops.layerNorm(x + t * width, w.baseAddress, b.baseAddress, x + t * width, width, eps: epsilon) }
+            }
+        }
+    }
+
+    private func rotate(_ x: inout [Float], _ angles: [Float], count n: Int) {
+        let hd = width / heads, half = hd / 2
+        for t in 0 ..< n {
+            for i in 0 ..< half {
+                let a = angles[t * half + i], c = cosf(a), s = sinf(a)
+                for h in 0 ..< heads {
+                    let i0 = t * width + h * hd + i, i1 = i0 + half
+                    let x0 = x[i0], x1 = x[i1]
+                    x[i0] = x0 * c - x1 * s
+                    x[i1] = x1 * c + x0 * s
+                }
+            }
+        }
+    }
+
+    private func run(_ blk: Block, _ x: inout [Float], count n: Int, angles: [Float], pool: ThreadPool) {
+        var normed = x
+        normed.withUnsafeMutableBufferPointer { layerNormRows($0.baseAddress!, n, blk.norm1) }
+        var q = linearRows(blk.query, blk.queryBias, normed, count: n, pool: pool)
+        var k = linearRows(blk.key, blk.keyBias, normed, count: n, pool: pool)
+        let v = linearRows(blk.value, blk.valueBias, normed, count: n, pool: pool)
+        rotate(&q, angles, count: n)
+        rotate(&k, angles, count: n)
+        let attended = fullAttention(q: q, k: k, v: v, tokens: n, width: width, heads: heads, pool: pool)
+        let projected = linearRows(blk.output, blk.outputBias, attended, count: n, pool: pool)
+        for i in 0 ..< n * width { x[i] += projected[i] }
+        normed = x
+        normed.withUnsafeMutableBufferPointer { layerNormRows($0.baseAddress!, n, blk.norm2) }
+        var hidden = linearRows(blk.up, blk.upBias, normed, count: n, pool: pool)
+        hidden.withUnsafeMutableBufferPointer { Ops.activate($0.baseAddress!, $0.count, .geluQuick, pool: pool) }
+        let out = linearRows(blk.down, blk.downBias, hidden, count: n, pool: pool)
+        for i in 0 ..< n * width { x[i] += out[i] }
+    }
+}
+
+/// Non-causal multi-head attention over `tokens` rows of q, k, v ([tokens][width] each), one head per task through
+/// sgemm, in blocks of 256 queries so the scores stay small (an image of 5,000 patches would need 1.6 GB at once).
+func fullAttention(q: [Float], k: [Float], v: [Float], tokens n: Int, width d: Int, heads: Int, pool: ThreadPool) -> [Float] {
+    let hd = d / heads, block = 256
+    let scale = 1 / Float(hd).squareRoot()
+    var out = [Float](repeating: 0, count: n * d)
+    let scores = (0 ..< heads).map { _ in FloatBuffer(count: min(n, block) * n) }
+    q.withUnsafeBufferPointer { qb in
+        k.withUnsafeBufferPointer { kb in
+            v.withUnsafeBufferPointer { vb in
+                out.withUnsafeMutableBufferPointer { ob in
+                    let qp = qb.baseAddress!, kp = kb.baseAddress!, vp = vb.baseAddress!, op = ob.baseAddress!
+                    pool.parallelFor(heads) { h in
+                        let s = scores[h].pointer
+                        for r0 in stride(from: 0, to: n, by: block) {
+                            let rows = min(block, n - r0)
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(hd), scale,
+                                        qp + r0 * d + h * hd, Int32(d), kp + h * hd, Int32(d), 0, s, Int32(n))
+                            for t in 0 ..< rows { Ops.softmax(s + t * n, n) }
+                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(n), 1,
+                                        s, Int32(n), vp + h * hd, Int32(d), 0, op + r0 * d + h * hd, Int32(d))
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return out
+}
