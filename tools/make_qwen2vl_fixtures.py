@@ -3,7 +3,8 @@ writes, for Tests/Fixtures/qwen2vl.json: smart_resize's grid for several image s
 the test image's patches as the ViT reads them (a sample), the merger's image embeddings, the prompt's token ids
 through the chat template, the multimodal rope positions (get_rope_index), and the first answer step's logits.
 
-Usage: make_qwen2vl_fixtures.py   (.venv-convert/bin/python, which scripts/setup makes)
+Usage: make_qwen2vl_fixtures.py [--qwen25]   (.venv-convert/bin/python, which scripts/setup makes; --qwen25 for
+       Qwen2.5-VL's checkpoint, into Tests/Fixtures/qwen25vl.json)
 """
 import json
 import os
@@ -26,13 +27,15 @@ SIZES = [(150, 90), (28, 28), (56, 56), (1000, 1000), (1920, 1080), (4000, 3000)
 
 
 def main():
-    from transformers import AutoProcessor, Qwen2VLForConditionalGeneration
+    from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration, Qwen2VLForConditionalGeneration
+    qwen25 = "--qwen25" in sys.argv
+    model_class = Qwen2_5_VLForConditionalGeneration if qwen25 else Qwen2VLForConditionalGeneration
     from transformers.models.qwen2_vl.image_processing_qwen2_vl import smart_resize
     torch.set_num_threads(2)
     with tempfile.TemporaryDirectory() as tmp:
-        mtq.write_checkpoint(tmp, os.path.join(MODELS, "vocab", "ggml-vocab-qwen2.gguf"))
+        mtq.write_checkpoint(tmp, os.path.join(MODELS, "vocab", "ggml-vocab-qwen2.gguf"), qwen25)
         processor = AutoProcessor.from_pretrained(tmp)
-        model = Qwen2VLForConditionalGeneration.from_pretrained(tmp, torch_dtype=torch.float32,
+        model = model_class.from_pretrained(tmp, torch_dtype=torch.float32,
                                                                 attn_implementation="eager").eval()
     sizes = []
     for w, h in SIZES:
@@ -47,7 +50,8 @@ def main():
     inputs = processor(text=[text], images=[image], return_tensors="pt")
     with torch.no_grad():
         emb = model.visual(inputs["pixel_values"], grid_thw=inputs["image_grid_thw"]).numpy()
-        positions, _ = model.get_rope_index(inputs["input_ids"], inputs["image_grid_thw"], None, inputs["attention_mask"])
+        positions, _ = model.get_rope_index(inputs["input_ids"], inputs["image_grid_thw"], None,
+                                            attention_mask=inputs["attention_mask"])
         logits = model(**inputs).logits[0, -1].numpy()
     patches = inputs["pixel_values"].numpy()
     top = np.argsort(-logits)[:20]
@@ -62,7 +66,7 @@ def main():
         "first_step": {"top_ids": top.tolist(), "top_values": logits[top].tolist(), "every": 97,
                        "sample": logits[::97].tolist(), "min": float(logits.min()), "max": float(logits.max())},
     }
-    with open(os.path.join(ROOT, "Tests", "Fixtures", "qwen2vl.json"), "w") as f:
+    with open(os.path.join(ROOT, "Tests", "Fixtures", "qwen25vl.json" if qwen25 else "qwen2vl.json"), "w") as f:
         json.dump(fixture, f)
     print("grid", fixture["grid_thw"], "tokens", len(fixture["input_ids"]), "top", top[:3].tolist(), sizes)
 

@@ -1,6 +1,10 @@
-"""A random-weight Qwen2-VL in Hugging Face's layout (Qwen2VLForConditionalGeneration), converted by llama.cpp's own
-convert_hf_to_gguf.py into the two files ggml-org publishes: test-qwen2vl.gguf (architecture `qwen2vl`) and
-mmproj-test-qwen2vl.gguf (projector `qwen2vl_merger`).
+"""Random-weight Qwen2-VL and Qwen2.5-VL in Hugging Face's layout (Qwen2VLForConditionalGeneration,
+Qwen2_5_VLForConditionalGeneration), converted by llama.cpp's own convert_hf_to_gguf.py into the two files
+ggml-org publishes: test-qwen2vl.gguf (architecture `qwen2vl`) + mmproj-test-qwen2vl.gguf (projector
+`qwen2vl_merger`), and test-qwen25vl.gguf + mmproj-test-qwen25vl.gguf (`qwen2.5vl_merger`).
+
+Qwen2.5-VL's tower has Qwen2.5-VL-3B/7B's widths (1280, 16 heads, SwiGLU FFN 3420, RMSNorm, 112 px windows) at 3
+blocks, the last with full attention (fullatt_block_indexes [2]); its decoder is the same small one.
 
 The vision tower has Qwen2-VL-2B's per-layer widths (1280, 16 heads, FFN 5120, 14 px patches, the temporal pair of
 patch kernels, 2x2 merger) at 3 blocks (the converter maps the merger's `mlp.2` by block index, so fewer fail). The decoder keeps Qwen2-VL's head size (128) and multimodal rope sections
@@ -31,6 +35,9 @@ VISION = dict(depth=3, embed_dim=1280, hidden_size=256, hidden_act="quick_gelu",
 TEXT = dict(hidden_size=256, intermediate_size=512, num_attention_heads=2, num_key_value_heads=1, num_hidden_layers=2,
             vocab_size=151936, max_position_embeddings=32768, rope_theta=1000000.0, rms_norm_eps=1e-6,
             tie_word_embeddings=True, hidden_act="silu")
+VISION25 = dict(depth=3, hidden_size=1280, intermediate_size=3420, num_heads=16, in_chans=3, out_hidden_size=256,
+                patch_size=14, spatial_merge_size=2, temporal_patch_size=2, window_size=112, fullatt_block_indexes=[2],
+                hidden_act="silu", tokens_per_second=2)
 MROPE = [16, 24, 24]
 SPECIALS = {151643: "<|endoftext|>", 151644: "<|im_start|>", 151645: "<|im_end|>", 151646: "<|object_ref_start|>",
             151647: "<|object_ref_end|>", 151648: "<|box_start|>", 151649: "<|box_end|>", 151650: "<|quad_start|>",
@@ -47,27 +54,32 @@ CHAT_TEMPLATE = ("{% set image_count = namespace(value=0) %}{% for message in me
                  "{% endfor %}<|im_end|>\n{% endif %}{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
 
 
-def state_dict():
-    """Weights in Qwen2VLForConditionalGeneration's names, rounded to f16 (as the GGUF stores them)."""
-    r = np.random.default_rng(2)
-    d, p, t = VISION["embed_dim"], VISION["patch_size"], VISION["temporal_patch_size"]
-    ff = d * VISION["mlp_ratio"]
+def state_dict(qwen25=False):
+    """Weights in the model class's names, rounded to f16 (as the GGUF stores them)."""
+    r = np.random.default_rng(25 if qwen25 else 2)
+    v = VISION25 if qwen25 else VISION
+    d, p, t = v.get("embed_dim", v["hidden_size"]), v["patch_size"], v["temporal_patch_size"]
+    ff = v["intermediate_size"] if qwen25 else d * v["mlp_ratio"]
     sd = {"visual.patch_embed.proj.weight": r.standard_normal((d, 3, t, p, p)) / np.sqrt(3 * t * p * p)}
-    for i in range(VISION["depth"]):
+    mlp = [("mlp.gate_proj", (ff, d)), ("mlp.up_proj", (ff, d)), ("mlp.down_proj", (d, ff))] if qwen25 \
+        else [("mlp.fc1", (ff, d)), ("mlp.fc2", (d, ff))]
+    for i in range(v["depth"]):
         s = f"visual.blocks.{i}."
-        for name, shape in [("attn.qkv", (3 * d, d)), ("attn.proj", (d, d)), ("mlp.fc1", (ff, d)), ("mlp.fc2", (d, ff))]:
+        for name, shape in [("attn.qkv", (3 * d, d)), ("attn.proj", (d, d))] + mlp:
             sd[s + name + ".weight"] = r.standard_normal(shape) / np.sqrt(shape[1])
             sd[s + name + ".bias"] = 0.02 * r.standard_normal(shape[0])
         for ln in ["norm1", "norm2"]:
             sd[s + ln + ".weight"] = 1 + 0.1 * r.standard_normal(d)
-            sd[s + ln + ".bias"] = 0.05 * r.standard_normal(d)
+            if not qwen25:
+                sd[s + ln + ".bias"] = 0.05 * r.standard_normal(d)
     m = 4 * d
     sd["visual.merger.ln_q.weight"] = 1 + 0.1 * r.standard_normal(d)
-    sd["visual.merger.ln_q.bias"] = 0.05 * r.standard_normal(d)
+    if not qwen25:
+        sd["visual.merger.ln_q.bias"] = 0.05 * r.standard_normal(d)
     sd["visual.merger.mlp.0.weight"] = r.standard_normal((m, m)) / np.sqrt(m)
     sd["visual.merger.mlp.0.bias"] = 0.02 * r.standard_normal(m)
-    sd["visual.merger.mlp.2.weight"] = r.standard_normal((VISION["hidden_size"], m)) / np.sqrt(m)
-    sd["visual.merger.mlp.2.bias"] = 0.02 * r.standard_normal(VISION["hidden_size"])
+    sd["visual.merger.mlp.2.weight"] = r.standard_normal((TEXT["hidden_size"], m)) / np.sqrt(m)
+    sd["visual.merger.mlp.2.bias"] = 0.02 * r.standard_normal(TEXT["hidden_size"])
     n = TEXT["hidden_size"]
     hd = 128
     q, kv, tf = TEXT["num_attention_heads"] * hd, TEXT["num_key_value_heads"] * hd, TEXT["intermediate_size"]
@@ -109,13 +121,13 @@ def tokenizer_files(folder, vocab_gguf):
         json.dump({"chat_template": CHAT_TEMPLATE}, f)
 
 
-def write_checkpoint(folder, vocab_gguf):
+def write_checkpoint(folder, vocab_gguf, qwen25=False):
     import torch
     from safetensors.torch import save_file
     os.makedirs(folder, exist_ok=True)
     tokenizer_files(folder, vocab_gguf)
-    config = dict(TEXT, architectures=["Qwen2VLForConditionalGeneration"], model_type="qwen2_vl",
-                  vision_config=VISION, rope_scaling={"type": "mrope", "mrope_section": MROPE},
+    config = dict(TEXT, architectures=["Qwen2_5_VLForConditionalGeneration" if qwen25 else "Qwen2VLForConditionalGeneration"],
+                  model_type="qwen2_5_vl" if qwen25 else "qwen2_vl", vision_config=VISION25 if qwen25 else VISION, rope_scaling={"type": "mrope", "mrope_section": MROPE},
                   vision_start_token_id=151652, vision_end_token_id=151653, vision_token_id=151654,
                   image_token_id=151655, video_token_id=151656, bos_token_id=151643, eos_token_id=151645,
                   torch_dtype="float32", transformers_version="4.49.0", use_cache=True)
@@ -129,22 +141,20 @@ def write_checkpoint(folder, vocab_gguf):
            "do_rescale": True, "do_resize": True, "resample": 3, "rescale_factor": 1 / 255}
     with open(os.path.join(folder, "preprocessor_config.json"), "w") as f:
         json.dump(pre, f, indent=1)
-    save_file({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state_dict().items()},
+    save_file({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in state_dict(qwen25).items()},
               os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
 
 
-def main():
-    models = sys.argv[1]
-    keep = sys.argv[sys.argv.index("--keep-hf") + 1] if "--keep-hf" in sys.argv else None
-    stamp = os.path.join(models, "test-qwen2vl.version")
-    text, proj = os.path.join(models, "test-qwen2vl.gguf"), os.path.join(models, "mmproj-test-qwen2vl.gguf")
+def make(models, name, qwen25, keep=None):
+    stamp = os.path.join(models, f"test-{name}.version")
+    text, proj = os.path.join(models, f"test-{name}.gguf"), os.path.join(models, f"mmproj-test-{name}.gguf")
     current = os.path.exists(stamp) and open(stamp).read() == VERSION
     if not keep and current and os.path.exists(text) and os.path.exists(proj):
         return
     converter = os.path.join(models, "llama.cpp-converter")
     with tempfile.TemporaryDirectory() as tmp:
         hf = keep or os.path.join(tmp, "Qwen2-VL-test")
-        write_checkpoint(hf, os.path.join(models, "vocab", "ggml-vocab-qwen2.gguf"))
+        write_checkpoint(hf, os.path.join(models, "vocab", "ggml-vocab-qwen2.gguf"), qwen25)
         try:
             convert(hf, converter, text, mmproj=False)
             convert(hf, converter, proj, mmproj=True)
@@ -152,6 +162,13 @@ def main():
             sys.exit("convert_hf_to_gguf.py failed:\n" + e.stderr.decode(errors="replace")[-3000:])
     with open(stamp, "w") as f:
         f.write(VERSION)
+
+
+def main():
+    models = sys.argv[1]
+    keep = sys.argv[sys.argv.index("--keep-hf") + 1] if "--keep-hf" in sys.argv else None
+    make(models, "qwen2vl", False, keep)
+    make(models, "qwen25vl", True, keep and keep + "-2.5")
 
 
 if __name__ == "__main__":

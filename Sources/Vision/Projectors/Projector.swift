@@ -99,6 +99,7 @@ enum ProjectorRegistry {
         MiniGeminiProjector.self,
         Idefics3Projector.self,
         Qwen2VLProjector.self,
+        Qwen25VLProjector.self,
     ]
 
     static func projector(named name: String, for file: GGUFFile) -> (any Projector.Type)? {

@@ -24,13 +24,18 @@ struct Qwen2VLProjector: NativeResolutionProjector {
     static let name = "qwen2vl_merger"
 
     struct Block {
-        let norm1, norm2: (w: [Float], b: [Float])
+        /// LayerNorm (Qwen2-VL) or RMSNorm (Qwen2.5-VL: no bias).
+        let norm1, norm2: (w: [Float], b: [Float]?)
         let query, key, value, output: TensorView      // [D, D]
         let queryBias, keyBias, valueBias, outputBias: [Float]?
+        let gate: TensorView?                          // [D, n_ff], Qwen2.5-VL's SwiGLU
+        let gateBias: [Float]?
         let up: TensorView                             // [D, n_ff]
         let upBias: [Float]?
         let down: TensorView                           // [n_ff, D]
         let downBias: [Float]?
+        /// Attention within windows of merged tokens rather than over the whole image (Qwen2.5-VL).
+        let windowed: Bool
     }
 
     let width: Int                                     // D
@@ -40,7 +45,9 @@ struct Qwen2VLProjector: NativeResolutionProjector {
     let epsilon: Float
     let patchWeight: TensorView                        // [3·14·14, D], the two temporal kernels summed
     let blocks: [Block]
-    let mergerNorm: (w: [Float], b: [Float])
+    let mergerNorm: (w: [Float], b: [Float]?)
+    /// Qwen2.5-VL's windows, in merged tokens per side (112 px / 28); nil for Qwen2-VL's full attention.
+    let window: Int?
     let first: TensorView                              // [4D, 4D]
     let firstBias: [Float]?
     let second: TensorView                             // [4D, n_embd]
@@ -50,7 +57,17 @@ struct Qwen2VLProjector: NativeResolutionProjector {
     private let storage: FloatBuffer
 
     init(file: GGUFFile, encoderWidth d: Int) throws {
+        try self.init(file: file, encoderWidth: d, qwen25: false)
+    }
+
+    /// `qwen25`: Qwen2.5-VL's tower: RMSNorm, SwiGLU FFN, window attention but in every `n_wa_pattern`-th block.
+    init(file: GGUFFile, encoderWidth d: Int, qwen25: Bool) throws {
         let t = VisionTensors(file: file)
+        let pattern = file["clip.vision.n_wa_pattern"]?.int
+        if qwen25 {
+            guard let pattern, pattern > 0 else { throw VisionError("\(file.path): Qwen2.5-VL's projector needs clip.vision.n_wa_pattern") }
+        }
+        window = qwen25 ? 4 : nil
         width = d
         heads = file["clip.vision.attention.head_count"]?.int ?? 0
         guard heads > 0, d % heads == 0, (d / heads) % 4 == 0 else {
@@ -84,18 +101,30 @@ struct Qwen2VLProjector: NativeResolutionProjector {
             guard up.shape.count == 2, up.shape[0] == d, down.shape == [up.shape[1], d] else {
                 throw VisionError("\(file.path): FFN tensors of block \(il) have shapes \(up.shape) and \(down.shape)")
             }
+            func norm(_ name: String) throws -> (w: [Float], b: [Float]?) {
+                guard qwen25 else { return try t.norm(name, d) }
+                guard let w = try t.optionalFloats(name + ".weight", d) else { throw VisionError("\(file.path): missing tensor '\(name).weight'") }
+                return (w, nil)
+            }
+            let gate = qwen25 ? try t.anyShape(b + "ffn_gate.weight") : nil
+            if let gate, gate.shape != up.shape {
+                throw VisionError("\(file.path): ffn_gate of block \(il) has shape \(gate.shape), ffn_up \(up.shape)")
+            }
             blocks.append(Block(
-                norm1: try t.norm(b + "ln1", d), norm2: try t.norm(b + "ln2", d),
+                norm1: try norm(b + "ln1"), norm2: try norm(b + "ln2"),
                 query: try t.required(b + "attn_q.weight", [d, d]), key: try t.required(b + "attn_k.weight", [d, d]),
                 value: try t.required(b + "attn_v.weight", [d, d]), output: try t.required(b + "attn_out.weight", [d, d]),
                 queryBias: try t.optionalFloats(b + "attn_q.bias", d), keyBias: try t.optionalFloats(b + "attn_k.bias", d),
                 valueBias: try t.optionalFloats(b + "attn_v.bias", d), outputBias: try t.optionalFloats(b + "attn_out.bias", d),
+                gate: gate, gateBias: try t.optionalFloats(b + "ffn_gate.bias", up.shape[1]),
                 up: up, upBias: try t.optionalFloats(b + "ffn_up.bias", up.shape[1]),
-                down: down, downBias: try t.optionalFloats(b + "ffn_down.bias", d)))
+                down: down, downBias: try t.optionalFloats(b + "ffn_down.bias", d),
+                windowed: qwen25 && (il + 1) % (pattern ?? 1) != 0))
         }
         guard !blocks.isEmpty else { throw VisionError("\(file.path): no vision blocks") }
         self.blocks = blocks
-        mergerNorm = try t.norm("v.post_ln", d)
+        mergerNorm = qwen25 ? (try t.optionalFloats("v.post_ln.weight", d).map { ($0, nil) }
+            ?? { throw VisionError("\(file.path): missing tensor 'v.post_ln.weight'") }()) : try t.norm("v.post_ln", d)
         first = try t.required("mm.0.weight", [4 * d, 4 * d])
         firstBias = try t.optionalFloats("mm.0.bias", 4 * d)
         second = try t.anyShape("mm.2.weight")
@@ -147,15 +176,46 @@ struct Qwen2VLProjector: NativeResolutionProjector {
 
     func embed(_ image: RGBImage, mean: [Float], std: [Float], pool: ThreadPool, progress: ((Double) -> Void)?) -> [Float] {
         let view = resized(image)
-        let patches = unfold(view, mean: mean, std: std)
-        let gh = view.height / patchSize, gw = view.width / patchSize, n = gh * gw
+        let rows = view.height / (patchSize * merge), columns = view.width / (patchSize * merge)
+        let (order, windows) = mergedOrder(rows: rows, columns: columns)
+        let patches = unfold(view, order: order, mean: mean, std: std)
+        let n = order.count * merge * merge
         var x = linearRows(patchWeight, nil, patches, count: n, pool: pool)
-        let angles = ropeAngles(gridHeight: gh, gridWidth: gw)
+        let angles = ropeAngles(order: order)
+        let whole = [0 ..< n]
+        let windowRanges = windows.map { $0.lowerBound * merge * merge ..< $0.upperBound * merge * merge }
         for (il, block) in blocks.enumerated() {
-            run(block, &x, count: n, angles: angles, pool: pool)
+            run(block, &x, count: n, angles: angles, segments: block.windowed ? windowRanges : whole, pool: pool)
             progress?(Double(il + 1) / Double(blocks.count))
         }
-        return project(x, count: n, pool: pool)
+        let merged = project(x, count: n, pool: pool)
+        guard window != nil else { return merged }
+        // Back from window order to the grid's row-major order.
+        let m = outputWidth
+        var out = [Float](repeating: 0, count: merged.count)
+        for (i, cell) in order.enumerated() {
+            let dst = (cell.row * columns + cell.column) * m
+            out.replaceSubrange(dst ..< dst + m, with: merged[i * m ..< (i + 1) * m])
+        }
+        return out
+    }
+
+    /// The merged tokens (2x2 patch blocks) in the order the tower reads them, and the ranges of that order that
+    /// attend together: row-major and one range for Qwen2-VL; for Qwen2.5-VL window by window (`get_window_index`:
+    /// windows of 4x4 merged tokens, row-major, those at the edges cut short), each window's tokens row-major.
+    func mergedOrder(rows: Int, columns: Int) -> (order: [(row: Int, column: Int)], windows: [Range<Int>]) {
+        guard let w = window else {
+            return ((0 ..< rows * columns).map { ($0 / columns, $0 % columns) }, [0 ..< rows * columns])
+        }
+        var order: [(row: Int, column: Int)] = [], windows: [Range<Int>] = []
+        for wy in stride(from: 0, to: rows, by: w) {
+            for wx in stride(from: 0, to: columns, by: w) {
+                let start = order.count
+                for r in wy ..< min(wy + w, rows) { for c in wx ..< min(wx + w, columns) { order.append((r, c)) } }
+                windows.append(start ..< order.count)
+            }
+        }
+        return (order, windows)
     }
 
     /// Tokens [n][D] -> merged tokens [n/4][n_embd].
@@ -167,60 +227,60 @@ struct Qwen2VLProjector: NativeResolutionProjector {
         return linearRows(second, secondBias, hidden, count: n / 4, pool: pool)
     }
 
-    /// Normalized patches in merge-block order (block row, block column, row in block, column in block), each
-    /// patch's values in (channel, y, x) order, as the processor flattens them.
-    func unfold(_ image: RGBImage, mean: [Float], std: [Float]) -> [Float] {
-        let p = patchSize, gh = image.height / p, gw = image.width / p, k = 3 * p * p
-        var out = [Float](repeating: 0, count: gh * gw * k)
+    /// Normalized patches, the four of each merged token consecutive (row in block, column in block), merged tokens
+    /// in `order`; each patch's values in (channel, y, x) order, as the processor flattens them.
+    func unfold(_ image: RGBImage, order: [(row: Int, column: Int)], mean: [Float], std: [Float]) -> [Float] {
+        let p = patchSize, k = 3 * p * p
+        var out = [Float](repeating: 0, count: order.count * merge * merge * k)
         var token = 0
-        for by in 0 ..< gh / merge {
-            for bx in 0 ..< gw / merge {
-                for my in 0 ..< merge {
-                    for mx in 0 ..< merge {
-                        let y0 = (by * merge + my) * p, x0 = (bx * merge + mx) * p
-                        for c in 0 ..< 3 {
-                            for py in 0 ..< p {
-                                for px in 0 ..< p {
-                                    let v = Float(image.pixels[3 * ((y0 + py) * image.width + x0 + px) + c])
-                                    out[token * k + (c * p + py) * p + px] = (v * (1 / 255) - mean[c]) / std[c]
-                                }
+        for cell in order {
+            for my in 0 ..< merge {
+                for mx in 0 ..< merge {
+                    let y0 = (cell.row * merge + my) * p, x0 = (cell.column * merge + mx) * p
+                    for c in 0 ..< 3 {
+                        for py in 0 ..< p {
+                            for px in 0 ..< p {
+                                let v = Float(image.pixels[3 * ((y0 + py) * image.width + x0 + px) + c])
+                                out[token * k + (c * p + py) * p + px] = (v * (1 / 255) - mean[c]) / std[c]
                             }
                         }
-                        token += 1
                     }
+                    token += 1
                 }
             }
         }
         return out
     }
 
-    /// Per token, the angle of each of a head's d/2 rotated pairs: pair i < d/4 turns by row·θ_i, the next d/4 by
-    /// column·θ_(i - d/4), θ_j = 10000^(-4j/d) (VisionRotaryEmbedding over d/2 dimensions).
-    func ropeAngles(gridHeight gh: Int, gridWidth gw: Int) -> [Float] {
+    /// Per patch (in `unfold`'s order), the angle of each of a head's d/2 rotated pairs: pair i < d/4 turns by
+    /// row·θ_i, the next d/4 by column·θ_(i - d/4), θ_j = 10000^(-4j/d) (VisionRotaryEmbedding over d/2 dimensions).
+    func ropeAngles(order: [(row: Int, column: Int)]) -> [Float] {
         let hd = width / heads, quarter = hd / 4
         let theta = (0 ..< quarter).map { powf(10000, -Float(2 * $0) / Float(hd / 2)) }
-        var out = [Float](repeating: 0, count: gh * gw * hd / 2)
+        var out = [Float](repeating: 0, count: order.count * merge * merge * hd / 2)
         var token = 0
-        for by in 0 ..< gh / merge {
-            for bx in 0 ..< gw / merge {
-                for my in 0 ..< merge {
-                    for mx in 0 ..< merge {
-                        let row = Float(by * merge + my), col = Float(bx * merge + mx)
-                        for j in 0 ..< quarter {
-                            out[token * hd / 2 + j] = row * theta[j]
-                            out[token * hd / 2 + quarter + j] = col * theta[j]
-                        }
-                        token += 1
+        for cell in order {
+            for my in 0 ..< merge {
+                for mx in 0 ..< merge {
+                    let row = Float(cell.row * merge + my), col = Float(cell.column * merge + mx)
+                    for j in 0 ..< quarter {
+                        out[token * hd / 2 + j] = row * theta[j]
+                        out[token * hd / 2 + quarter + j] = col * theta[j]
                     }
+                    token += 1
                 }
             }
         }
         return out
     }
 
-    private func layerNormRows(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ norm: (w: [Float], b: [Float])) {
+    private func layerNormRows(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ norm: (w: [Float], b: [Float]?)) {
         norm.w.withUnsafeBufferPointer { w in
-            norm.b.withUnsafeBufferPointer { b in
+            guard let bias = norm.b else {
+                for t in 0 ..< n { Ops.rmsNorm(x + t * width, w.baseAddress, x + t * width, width, eps: epsilon) }
+                return
+            }
+            bias.withUnsafeBufferPointer { b in
                 for t in 0 ..< n { Ops.layerNorm(x + t * width, w.baseAddress, b.baseAddress, x + t * width, width, eps: epsilon) }
             }
         }
@@ -241,7 +301,7 @@ struct Qwen2VLProjector: NativeResolutionProjector {
         }
     }
 
-    private func run(_ blk: Block, _ x: inout [Float], count n: Int, angles: [Float], pool: ThreadPool) {
+    private func run(_ blk: Block, _ x: inout [Float], count n: Int, angles: [Float], segments: [Range<Int>], pool: ThreadPool) {
         var normed = x
         normed.withUnsafeMutableBufferPointer { layerNormRows($0.baseAddress!, n, blk.norm1) }
         var q = linearRows(blk.query, blk.queryBias, normed, count: n, pool: pool)
@@ -249,13 +309,32 @@ struct Qwen2VLProjector: NativeResolutionProjector {
         let v = linearRows(blk.value, blk.valueBias, normed, count: n, pool: pool)
         rotate(&q, angles, count: n)
         rotate(&k, angles, count: n)
-        let attended = fullAttention(q: q, k: k, v: v, tokens: n, width: width, heads: heads, pool: pool)
+        var attended: [Float]
+        if segments.count == 1 {
+            attended = fullAttention(q: q, k: k, v: v, tokens: n, width: width, heads: heads, pool: pool)
+        } else {
+            attended = [Float](repeating: 0, count: n * width)
+            for r in segments {
+                let span = r.lowerBound * width ..< r.upperBound * width
+                let part = fullAttention(q: Array(q[span]), k: Array(k[span]), v: Array(v[span]), tokens: r.count,
+                                         width: width, heads: heads, pool: pool)
+                attended.replaceSubrange(span, with: part)
+            }
+        }
         let projected = linearRows(blk.output, blk.outputBias, attended, count: n, pool: pool)
         for i in 0 ..< n * width { x[i] += projected[i] }
         normed = x
         normed.withUnsafeMutableBufferPointer { layerNormRows($0.baseAddress!, n, blk.norm2) }
         var hidden = linearRows(blk.up, blk.upBias, normed, count: n, pool: pool)
-        hidden.withUnsafeMutableBufferPointer { Ops.activate($0.baseAddress!, $0.count, .geluQuick, pool: pool) }
+        if let gate = blk.gate {
+            var g = linearRows(gate, blk.gateBias, normed, count: n, pool: pool)
+            g.withUnsafeMutableBufferPointer { gp in
+                hidden.withUnsafeBufferPointer { Ops.gatedActivation(gp.baseAddress!, $0.baseAddress!, gp.count, .silu, pool: pool) }
+            }
+            hidden = g
+        } else {
+            hidden.withUnsafeMutableBufferPointer { Ops.activate($0.baseAddress!, $0.count, .geluQuick, pool: pool) }
+        }
         let out = linearRows(blk.down, blk.downBias, hidden, count: n, pool: pool)
         for i in 0 ..< n * width { x[i] += out[i] }
     }
@@ -289,4 +368,25 @@ func fullAttention(q: [Float], k: [Float], v: [Float], tokens n: Int, width d: I
         }
     }
     return out
+}
+
+/// `qwen2.5vl_merger`: Qwen2.5-VL's tower (RMSNorm, SwiGLU, attention within 112 px windows except every
+/// `n_wa_pattern`-th block, tokens read window by window and put back in grid order after the merger); otherwise
+/// Qwen2-VL's sizing, rope, merger and prompt.
+struct Qwen25VLProjector: NativeResolutionProjector {
+    static let name = "qwen2.5vl_merger"
+    let tower: Qwen2VLProjector
+
+    init(file: GGUFFile, encoderWidth d: Int) throws { tower = try Qwen2VLProjector(file: file, encoderWidth: d, qwen25: true) }
+
+    static func fit(mean: [Float]) -> ImagePreprocessor.Fit { .stretch }
+    var outputWidth: Int { tower.outputWidth }
+    func outputTokens(patches: Int) -> Int { tower.outputTokens(patches: patches) }
+    var imageWrapper: (before: String, after: String)? { tower.imageWrapper }
+    func project(_ patches: [Float], count: Int, pool: ThreadPool) -> [Float] { tower.project(patches, count: count, pool: pool) }
+    func layout(width: Int, height: Int) -> ImageLayout { tower.layout(width: width, height: height) }
+    func resized(_ image: RGBImage) -> RGBImage { tower.resized(image) }
+    func embed(_ image: RGBImage, mean: [Float], std: [Float], pool: ThreadPool, progress: ((Double) -> Void)?) -> [Float] {
+        tower.embed(image, mean: mean, std: std, pool: pool, progress: progress)
+    }
 }
