@@ -165,6 +165,7 @@ extension Bench {
         if vision.ownsImagePath {
             return benchImagePath(vision, picture, path: path, pool: pool, threads: threads)
         }
+        if vision.tilesImages { return benchWholeImage(vision, picture, path: path, pool: pool, threads: threads) }
         // Where the time goes: preprocessing, the encoder's blocks, the projector (a Q-Former is 12 layers of its own).
         var best = Double.infinity, bestEncoder = Double.infinity, bestProjector = Double.infinity
         for _ in 0 ..< max(repetitions, 3) {
@@ -208,6 +209,23 @@ extension Bench {
             print(String(format: "%@: %d image tokens, %.1f ms per image (%@; best of %d, %d threads)",
                          (path as NSString).lastPathComponent, vision.tokensPerImage, best * 1000, fields,
                          max(repetitions, 3), threads))
+        }
+    }
+
+    /// Projectors whose views and token count follow the image (SmolVLM's tiles, Qwen2-VL's own resolution): the
+    /// whole of `embed`, every view included.
+    func benchWholeImage(_ vision: VisionModel, _ picture: RGBImage, path: String, pool: ThreadPool, threads: Int) {
+        var best = Double.infinity
+        for _ in 0 ..< max(repetitions, 3) { best = min(best, Bench.time { _ = vision.embed(picture, pool: pool) }) }
+        let tokens = vision.layout(width: picture.width, height: picture.height).embeddingCount
+        let views = vision.views(of: picture)
+        if json {
+            print(String(format: "{\"image_encode_ms\": %.1f, \"image_tokens\": %d, \"views\": %d, \"threads\": %d}",
+                         best * 1000, tokens, views.count, threads))
+        } else {
+            print(String(format: "%@: %d image tokens from %d view(s) of %dx%d, %.1f ms per image (best of %d, %d threads)",
+                         (path as NSString).lastPathComponent, tokens, views.count, views[0].width, views[0].height,
+                         best * 1000, max(repetitions, 3), threads))
         }
     }
 
