@@ -6,6 +6,10 @@ one run. Makes full-depth random-weight files first (F16, real shapes):
   MiniGPT-v2 projector).
 - Gemma 3's SigLIP-so400m at 896 px (27 blocks, 4096 patches) with its pooling projector into Gemma 3 270M's
   width (so that model serves as llama.cpp's text model): both engines.
+- SmolVLM-256M's SigLIP-B/16 at one 512 px tile (12 blocks, 1024 patches) with its pixel-shuffle connector, and
+  Qwen2.5-VL's ViT (32 blocks, windows of 112 px) at 448x448 and 1008x756: both engines, from files written by
+  llama.cpp's convert_hf_to_gguf.py (tools/make_test_smolvlm.py and make_test_qwen2vl.py --bench, run with
+  .venv-convert, which scripts/setup makes).
 
 Glimpse's figure includes preprocessing; llama.cpp's (mtmd_encode_chunk) does not.
 Note: llama.cpp's LLaVA graph runs one block fewer than the file stores (lcpp issue #25817), so it does
@@ -159,7 +163,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-t", "--threads", type=int, default=2)
     ap.add_argument("--image", default=os.path.join(ROOT, "Tests", "Fixtures", "images", "baseline.jpg"))
+    ap.add_argument("--small-vlms", action="store_true", help="only the SmolVLM and Qwen2.5-VL rows")
     a = ap.parse_args()
+    if a.small_vlms:
+        print(f"| encoder | tokens | llama.cpp ms | Glimpse ms | Glimpse / llama.cpp |  ({a.threads} threads, best of 3)")
+        print("| --- | ---: | ---: | ---: | ---: |")
+        return small_vlms(a)
     clip = os.path.join(MODELS, "bench-clip-vit-l-336-mmproj.gguf")
     eva = os.path.join(MODELS, "bench-eva-vit-g-448-mmproj.gguf")
     full_clip(clip)
@@ -176,7 +185,26 @@ def main():
     full_siglip(siglip)
     g = glimpse(siglip, a.image, a.threads)
     l, tokens = llamacpp(siglip, os.path.join(MODELS, "gemma-3-270m-f16.gguf"), a.image, a.threads)
-    print(f"| SigLIP-so400m/14-896 + Gemma 3 pooling (F16) | 4096 -> {tokens} | {l:.0f} | {g:.0f} | {g / l:.2f}x |")
+    print(f"| SigLIP-so400m/14-896 + Gemma 3 pooling (F16) | 4096 -> {tokens} | {l:.0f} | {g:.0f} | {g / l:.2f}x |", flush=True)
+    small_vlms(a)
+
+
+def small_vlms(a):
+    convert_python = os.path.join(ROOT, ".venv-convert", "bin", "python")
+    for tool in ["make_test_smolvlm.py", "make_test_qwen2vl.py"]:
+        subprocess.run([convert_python, os.path.join(ROOT, "tools", tool), MODELS, "--bench"], check=True)
+    from PIL import Image
+    rows = [("SmolVLM SigLIP-B/16-512 + pixel shuffle (F16)", "bench-smolvlm-siglip-512-mmproj.gguf", "test-smolvlm.gguf",
+             (512, 512), "1024 -> "),
+            ("Qwen2.5-VL ViT 448x448 + merger (F16)", "bench-qwen25vl-vit-mmproj.gguf", "test-qwen25vl.gguf", (448, 448), "1024 -> "),
+            ("Qwen2.5-VL ViT 1008x756 + merger (F16)", "bench-qwen25vl-vit-mmproj.gguf", "test-qwen25vl.gguf", (1008, 756), "3888 -> ")]
+    source = Image.open(a.image).convert("RGB")
+    for label, mmproj, text, size, patches in rows:
+        image = os.path.join(MODELS, f"bench-{size[0]}x{size[1]}.png")
+        source.resize(size, Image.Resampling.BICUBIC).save(image)
+        g = glimpse(os.path.join(MODELS, mmproj), image, a.threads)
+        l, tokens = llamacpp(os.path.join(MODELS, mmproj), os.path.join(MODELS, text), image, a.threads)
+        print(f"| {label} | {patches}{tokens} | {l:.0f} | {g:.0f} | {g / l:.2f}x |", flush=True)
 
 
 if __name__ == "__main__":

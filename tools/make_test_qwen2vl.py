@@ -12,7 +12,7 @@ patch kernels, 2x2 merger) at 3 blocks (the converter maps the merger's `mlp.2` 
 alone would be 467 MB. The tokenizer is Qwen2's byte-level BPE (llama.cpp ships its vocabulary) with Qwen2-VL's
 special tokens at their ids.
 
-Usage: make_test_qwen2vl.py MODELS_FOLDER [--keep-hf DIR]   (.venv-convert/bin/python; see make_test_smolvlm.py)
+Usage: make_test_qwen2vl.py MODELS_FOLDER [--keep-hf DIR | --bench]   (.venv-convert/bin/python; see make_test_smolvlm.py)
 """
 import json
 import os
@@ -164,8 +164,22 @@ def make(models, name, qwen25, keep=None):
         f.write(VERSION)
 
 
+def make_bench(models):
+    """bench-qwen25vl-vit-mmproj.gguf for tools/bench_vision_vs_llamacpp.py: Qwen2.5-VL-3B/7B's whole tower (32
+    blocks, full attention in blocks 7, 15, 23, 31) into the test decoder's width."""
+    out = os.path.join(models, "bench-qwen25vl-vit-mmproj.gguf")
+    if os.path.exists(out):
+        return
+    VISION25["depth"], VISION25["fullatt_block_indexes"] = 32, [7, 15, 23, 31]
+    with tempfile.TemporaryDirectory() as tmp:
+        write_checkpoint(tmp, os.path.join(models, "vocab", "ggml-vocab-qwen2.gguf"), qwen25=True)
+        convert(tmp, os.path.join(models, "llama.cpp-converter"), out, mmproj=True)
+
+
 def main():
     models = sys.argv[1]
+    if "--bench" in sys.argv:
+        return make_bench(models)
     keep = sys.argv[sys.argv.index("--keep-hf") + 1] if "--keep-hf" in sys.argv else None
     make(models, "qwen2vl", False, keep)
     make(models, "qwen25vl", True, keep and keep + "-2.5")

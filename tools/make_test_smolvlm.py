@@ -7,7 +7,7 @@ ggml-org publishes: test-smolvlm.gguf and mmproj-test-smolvlm.gguf.
 The tokenizer is StarCoder's byte-level BPE (llama.cpp ships its vocabulary; SmolLM2's uses the same pre-tokenizer
 rules and size, 49152) with SmolLM2's chat tokens and SmolVLM's image tokens added at SmolVLM's ids.
 
-Usage: make_test_smolvlm.py MODELS_FOLDER [--keep-hf DIR]
+Usage: make_test_smolvlm.py MODELS_FOLDER [--keep-hf DIR | --bench]
        (an interpreter with torch, transformers and safetensors; MODELS_FOLDER/vocab and
        MODELS_FOLDER/llama.cpp-converter come from tools/fetch_vocabs.py)
 """
@@ -154,8 +154,23 @@ def convert(hf, converter, out, mmproj):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def make_bench(models):
+    """bench-smolvlm-siglip-512-mmproj.gguf for tools/bench_vision_vs_llamacpp.py: SmolVLM-256M's whole tower (12
+    SigLIP blocks) and a preprocessing longest edge of 512, so that an image is one 512 px view."""
+    global LONGEST_EDGE
+    out = os.path.join(models, "bench-smolvlm-siglip-512-mmproj.gguf")
+    if os.path.exists(out):
+        return
+    VISION["num_hidden_layers"], LONGEST_EDGE = 12, 512
+    with tempfile.TemporaryDirectory() as tmp:
+        write_checkpoint(tmp, os.path.join(models, "vocab", "ggml-vocab-starcoder.gguf"))
+        convert(tmp, os.path.join(models, "llama.cpp-converter"), out, mmproj=True)
+
+
 def main():
     models = sys.argv[1]
+    if "--bench" in sys.argv:
+        return make_bench(models)
     keep = sys.argv[sys.argv.index("--keep-hf") + 1] if "--keep-hf" in sys.argv else None
     stamp = os.path.join(models, "test-smolvlm.version")
     text, proj = os.path.join(models, "test-smolvlm.gguf"), os.path.join(models, "mmproj-test-smolvlm.gguf")
