@@ -16,7 +16,6 @@ Usage: make_test_qwen2vl.py MODELS_FOLDER [--keep-hf DIR | --bench]   (.venv-con
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -24,7 +23,8 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_tokenizer   # noqa: E402
-from make_test_smolvlm import convert, f16   # noqa: E402
+from hf_checkpoints import convert, make_pair   # noqa: E402
+from make_test_smolvlm import f16   # noqa: E402
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]   # OpenAI CLIP's, as Qwen2-VL's processor config has them
 CLIP_STD = [0.26862954, 0.26130258, 0.27577711]
@@ -145,25 +145,6 @@ def write_checkpoint(folder, vocab_gguf, qwen25=False):
               os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
 
 
-def make(models, name, qwen25, keep=None):
-    stamp = os.path.join(models, f"test-{name}.version")
-    text, proj = os.path.join(models, f"test-{name}.gguf"), os.path.join(models, f"mmproj-test-{name}.gguf")
-    current = os.path.exists(stamp) and open(stamp).read() == VERSION
-    if not keep and current and os.path.exists(text) and os.path.exists(proj):
-        return
-    converter = os.path.join(models, "llama.cpp-converter")
-    with tempfile.TemporaryDirectory() as tmp:
-        hf = keep or os.path.join(tmp, "Qwen2-VL-test")
-        write_checkpoint(hf, os.path.join(models, "vocab", "ggml-vocab-qwen2.gguf"), qwen25)
-        try:
-            convert(hf, converter, text, mmproj=False)
-            convert(hf, converter, proj, mmproj=True)
-        except subprocess.CalledProcessError as e:
-            sys.exit("convert_hf_to_gguf.py failed:\n" + e.stderr.decode(errors="replace")[-3000:])
-    with open(stamp, "w") as f:
-        f.write(VERSION)
-
-
 def make_bench(models):
     """bench-qwen25vl-vit-mmproj.gguf for tools/bench_vision_vs_llamacpp.py: Qwen2.5-VL-3B/7B's whole tower (32
     blocks, full attention in blocks 7, 15, 23, 31) into the test decoder's width."""
@@ -181,8 +162,10 @@ def main():
     if "--bench" in sys.argv:
         return make_bench(models)
     keep = sys.argv[sys.argv.index("--keep-hf") + 1] if "--keep-hf" in sys.argv else None
-    make(models, "qwen2vl", False, keep)
-    make(models, "qwen25vl", True, keep and keep + "-2.5")
+    vocab = os.path.join(models, "vocab", "ggml-vocab-qwen2.gguf")
+    make_pair(models, "qwen2vl", VERSION, lambda folder: write_checkpoint(folder, vocab), "Qwen2-VL-test", keep)
+    make_pair(models, "qwen25vl", VERSION, lambda folder: write_checkpoint(folder, vocab, qwen25=True),
+              "Qwen2-VL-test", keep and keep + "-2.5")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ Usage: make_test_smolvlm.py MODELS_FOLDER [--keep-hf DIR | --bench]
 """
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -22,6 +20,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_tokenizer   # noqa: E402
+from hf_checkpoints import convert, make_pair   # noqa: E402
 
 VERSION = "1"   # bump when the checkpoint changes: the test files are remade
 VISION = dict(hidden_size=768, intermediate_size=3072, num_attention_heads=12, num_hidden_layers=2, image_size=512,
@@ -146,14 +145,6 @@ def write_checkpoint(folder, vocab_gguf):
               os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
 
 
-def convert(hf, converter, out, mmproj):
-    tool = os.path.join(os.path.dirname(os.path.abspath(__file__)), "llamacpp_convert.py")
-    cmd = [sys.executable, tool, converter, hf, "--outfile", out, "--outtype", "f16"]
-    if mmproj:
-        cmd.append("--mmproj")
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
 def make_bench(models):
     """bench-smolvlm-siglip-512-mmproj.gguf for tools/bench_vision_vs_llamacpp.py: SmolVLM-256M's whole tower (12
     SigLIP blocks) and a preprocessing longest edge of 512, so that an image is one 512 px view."""
@@ -172,23 +163,8 @@ def main():
     if "--bench" in sys.argv:
         return make_bench(models)
     keep = sys.argv[sys.argv.index("--keep-hf") + 1] if "--keep-hf" in sys.argv else None
-    stamp = os.path.join(models, "test-smolvlm.version")
-    text, proj = os.path.join(models, "test-smolvlm.gguf"), os.path.join(models, "mmproj-test-smolvlm.gguf")
-    current = os.path.exists(stamp) and open(stamp).read() == VERSION
-    if not keep and current and os.path.exists(text) and os.path.exists(proj):
-        return
-    converter = os.path.join(models, "llama.cpp-converter")
     vocab = os.path.join(models, "vocab", "ggml-vocab-starcoder.gguf")
-    with tempfile.TemporaryDirectory() as tmp:
-        hf = keep or os.path.join(tmp, "SmolVLM-test")
-        write_checkpoint(hf, vocab)
-        try:
-            convert(hf, converter, text, mmproj=False)
-            convert(hf, converter, proj, mmproj=True)
-        except subprocess.CalledProcessError as e:
-            sys.exit("convert_hf_to_gguf.py failed:\n" + e.stderr.decode(errors="replace")[-3000:])
-    with open(stamp, "w") as f:
-        f.write(VERSION)
+    make_pair(models, "smolvlm", VERSION, lambda folder: write_checkpoint(folder, vocab), "SmolVLM-test", keep)
 
 
 if __name__ == "__main__":
