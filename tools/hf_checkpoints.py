@@ -36,3 +36,14 @@ def make_pair(models, name, version, write, title, keep=None):
             sys.exit("convert_hf_to_gguf.py failed:\n" + e.stderr.decode(errors="replace")[-3000:])
     with open(stamp, "w") as f:
         f.write(version)
+
+
+def make_mmproj(models, out_name, write):
+    """MODELS/OUT_NAME, a projector alone from `write(folder)`'s checkpoint, unless it is there (the benchmark's
+    full-depth towers)."""
+    out = os.path.join(models, out_name)
+    if os.path.exists(out):
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        write(tmp)
+        convert(tmp, os.path.join(models, "llama.cpp-converter"), out, mmproj=True)

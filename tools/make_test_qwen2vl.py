@@ -17,13 +17,12 @@ Usage: make_test_qwen2vl.py MODELS_FOLDER [--keep-hf DIR | --bench]   (.venv-con
 import json
 import os
 import sys
-import tempfile
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_tokenizer   # noqa: E402
-from hf_checkpoints import convert, make_pair   # noqa: E402
+from hf_checkpoints import make_mmproj, make_pair   # noqa: E402
 from make_test_smolvlm import f16   # noqa: E402
 
 CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073]   # OpenAI CLIP's, as Qwen2-VL's processor config has them
@@ -148,13 +147,9 @@ def write_checkpoint(folder, vocab_gguf, qwen25=False):
 def make_bench(models):
     """bench-qwen25vl-vit-mmproj.gguf for tools/bench_vision_vs_llamacpp.py: Qwen2.5-VL-3B/7B's whole tower (32
     blocks, full attention in blocks 7, 15, 23, 31) into the test decoder's width."""
-    out = os.path.join(models, "bench-qwen25vl-vit-mmproj.gguf")
-    if os.path.exists(out):
-        return
     VISION25["depth"], VISION25["fullatt_block_indexes"] = 32, [7, 15, 23, 31]
-    with tempfile.TemporaryDirectory() as tmp:
-        write_checkpoint(tmp, os.path.join(models, "vocab", "ggml-vocab-qwen2.gguf"), qwen25=True)
-        convert(tmp, os.path.join(models, "llama.cpp-converter"), out, mmproj=True)
+    vocab = os.path.join(models, "vocab", "ggml-vocab-qwen2.gguf")
+    make_mmproj(models, "bench-qwen25vl-vit-mmproj.gguf", lambda folder: write_checkpoint(folder, vocab, qwen25=True))
 
 
 def main():

@@ -14,13 +14,12 @@ Usage: make_test_smolvlm.py MODELS_FOLDER [--keep-hf DIR | --bench]
 import json
 import os
 import sys
-import tempfile
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_tokenizer   # noqa: E402
-from hf_checkpoints import convert, make_pair   # noqa: E402
+from hf_checkpoints import make_mmproj, make_pair   # noqa: E402
 
 VERSION = "1"   # bump when the checkpoint changes: the test files are remade
 VISION = dict(hidden_size=768, intermediate_size=3072, num_attention_heads=12, num_hidden_layers=2, image_size=512,
@@ -149,13 +148,9 @@ def make_bench(models):
     """bench-smolvlm-siglip-512-mmproj.gguf for tools/bench_vision_vs_llamacpp.py: SmolVLM-256M's whole tower (12
     SigLIP blocks) and a preprocessing longest edge of 512, so that an image is one 512 px view."""
     global LONGEST_EDGE
-    out = os.path.join(models, "bench-smolvlm-siglip-512-mmproj.gguf")
-    if os.path.exists(out):
-        return
     VISION["num_hidden_layers"], LONGEST_EDGE = 12, 512
-    with tempfile.TemporaryDirectory() as tmp:
-        write_checkpoint(tmp, os.path.join(models, "vocab", "ggml-vocab-starcoder.gguf"))
-        convert(tmp, os.path.join(models, "llama.cpp-converter"), out, mmproj=True)
+    vocab = os.path.join(models, "vocab", "ggml-vocab-starcoder.gguf")
+    make_mmproj(models, "bench-smolvlm-siglip-512-mmproj.gguf", lambda folder: write_checkpoint(folder, vocab))
 
 
 def main():

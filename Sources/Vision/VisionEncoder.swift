@@ -151,7 +151,7 @@ final class VisionEncoder: @unchecked Sendable {
             q = normed; k = normed; v = normed; attended = normed; projected = normed
             hidden = .init(repeating: 0, count: n * f)
             qkv = []
-            scores = (0 ..< heads).map { _ in FloatBuffer(count: min(n, VisionEncoder.queryBlock) * n) }
+            scores = attentionScores(heads: heads, tokens: n)
         }
     }
 
@@ -224,34 +224,46 @@ final class VisionEncoder: @unchecked Sendable {
         }
     }
 
-    /// Queries per block of attention scores: Gemma 3's SigLIP sees 4096 patches, and whole 4096² score matrices
-    /// for its 16 heads would take 1 GB; blocks of 256 rows take 64 MB.
-    static let queryBlock = 256
-
-    /// Full (non-causal) multi-head attention over all tokens, one head per task, through sgemm, in blocks of queries.
+    /// Full (non-causal) multi-head attention over all tokens (`fullAttention`, with this workspace's scores).
     private func attend(_ ws: inout Workspace, pool: ThreadPool) {
-        let n = tokenCount, d = width, hd = width / heads
-        let scale = 1 / Float(hd).squareRoot()
-        let scores = ws.scores
+        let n = tokenCount, scores = ws.scores
         ws.q.withUnsafeBufferPointer { qb in
             ws.k.withUnsafeBufferPointer { kb in
                 ws.v.withUnsafeBufferPointer { vb in
                     ws.attended.withUnsafeMutableBufferPointer { ob in
-                        let q = qb.baseAddress!, k = kb.baseAddress!, v = vb.baseAddress!, o = ob.baseAddress!
-                        pool.parallelFor(heads) { h in
-                            let s = scores[h].pointer
-                            for r0 in stride(from: 0, to: n, by: VisionEncoder.queryBlock) {
-                                let rows = min(VisionEncoder.queryBlock, n - r0)
-                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(hd), scale,
-                                            q + r0 * d + h * hd, Int32(d), k + h * hd, Int32(d), 0, s, Int32(n))
-                                for t in 0 ..< rows { Ops.softmax(s + t * n, n) }
-                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(n), 1,
-                                            s, Int32(n), v + h * hd, Int32(d), 0, o + r0 * d + h * hd, Int32(d))
-                            }
-                        }
+                        fullAttention(q: qb.baseAddress!, k: kb.baseAddress!, v: vb.baseAddress!, out: ob.baseAddress!,
+                                      tokens: n, width: width, heads: heads, scores: scores, pool: pool)
                     }
                 }
             }
         }
     }
+}
+
+/// Non-causal multi-head attention over `tokens` rows of q, k, v ([tokens][width], row stride `width`) into `out`,
+/// one head per task through sgemm, in blocks of `attentionQueryBlock` queries so the scores stay small (Gemma 3's
+/// SigLIP sees 4096 patches: whole 4096² matrices for 16 heads would take 1 GB, blocks of 256 rows 64 MB).
+/// `scores`: one buffer per head of at least min(tokens, attentionQueryBlock) · tokens floats.
+func fullAttention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,
+                   tokens n: Int, width d: Int, heads: Int, scores: [FloatBuffer], pool: ThreadPool) {
+    let hd = d / heads, block = attentionQueryBlock
+    let scale = 1 / Float(hd).squareRoot()
+    pool.parallelFor(heads) { h in
+        let s = scores[h].pointer
+        for r0 in stride(from: 0, to: n, by: block) {
+            let rows = min(block, n - r0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(hd), scale,
+                        q + r0 * d + h * hd, Int32(d), k + h * hd, Int32(d), 0, s, Int32(n))
+            for t in 0 ..< rows { Ops.softmax(s + t * n, n) }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(n), 1,
+                        s, Int32(n), v + h * hd, Int32(d), 0, out + r0 * d + h * hd, Int32(d))
+        }
+    }
+}
+
+let attentionQueryBlock = 256
+
+/// Score buffers for `fullAttention` over up to `tokens` tokens.
+func attentionScores(heads: Int, tokens: Int) -> [FloatBuffer] {
+    (0 ..< heads).map { _ in FloatBuffer(count: min(tokens, attentionQueryBlock) * tokens) }
 }

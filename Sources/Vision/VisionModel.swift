@@ -23,7 +23,8 @@ public final class VisionModel: @unchecked Sendable {
     public var imageWrapper: (before: String, after: String)? { projector.imageWrapper }
     /// Whether the decoder reads an image's tokens attending both ways among them, rather than causally.
     public var imageTokensAttendBothWays: Bool { projector.attendsBothWays }
-    /// What the file asks for that Glimpse does not do, each a sentence the user is shown once the model loads.
+    /// What the file asks for that Glimpse does not do, each a sentence the user is shown once the model loads
+    /// (none today: LLaVA-1.6's tiles were the last).
     public let notes: [String]
 
     public init(path: String) throws {
@@ -59,16 +60,13 @@ public final class VisionModel: @unchecked Sendable {
         case let other?: throw VisionError("\(path): unknown feed_forward_activation '\(other)'")
         }
         projectorType = type
-        notes = Self.unsupportedFeatures(of: file, imageSize: hp.imageSize)
+        notes = []
         encoder = kind is any NativeResolutionProjector.Type ? nil : try VisionEncoder(file: file, hp: hp, activation: activation)
         projector = try kind.init(file: file, encoderWidth: hp.embeddingLength)
         preprocessor = (projector as? any ImagePathProjector)?.preprocessor
             ?? ImagePreprocessor(size: hp.imageSize, mean: hp.imageMean, std: hp.imageStd,
                                  fit: kind.fit(mean: hp.imageMean), filter: kind.filter)
     }
-
-    /// What the file asks for that Glimpse does not do (nothing today: LLaVA-1.6's tiles were the last).
-    static func unsupportedFeatures(of file: GGUFFile, imageSize: Int) -> [String] { [] }
 
     /// What the user should know about how this image will be seen: one that must be enlarged many times over,
     /// or one so long and thin that, padded to a square, it is under a few pixels wide at the model's resolution.

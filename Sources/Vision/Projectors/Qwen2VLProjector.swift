@@ -1,4 +1,3 @@
-import COpenBLAS
 import Foundation
 import GGUF
 import Tensors
@@ -181,11 +180,14 @@ struct Qwen2VLProjector: NativeResolutionProjector {
         let patches = unfold(view, order: order, mean: mean, std: std)
         let n = order.count * merge * merge
         var x = linearRows(patchWeight, nil, patches, count: n, pool: pool)
+        // The rope's cosines and sines once per image, not once per block.
         let angles = ropeAngles(order: order)
+        let rope = (cos: angles.map { cosf($0) }, sin: angles.map { sinf($0) })
         let whole = [0 ..< n]
         let windowRanges = windows.map { $0.lowerBound * merge * merge ..< $0.upperBound * merge * merge }
+        let scores = attentionScores(heads: heads, tokens: n)
         for (il, block) in blocks.enumerated() {
-            run(block, &x, count: n, angles: angles, segments: block.windowed ? windowRanges : whole, pool: pool)
+            run(block, &x, count: n, rope: rope, segments: block.windowed ? windowRanges : whole, scores: scores, pool: pool)
             progress?(Double(il + 1) / Double(blocks.count))
         }
         let merged = project(x, count: n, pool: pool)
@@ -286,11 +288,11 @@ struct Qwen2VLProjector: NativeResolutionProjector {
         }
     }
 
-    private func rotate(_ x: inout [Float], _ angles: [Float], count n: Int) {
+    private func rotate(_ x: inout [Float], _ rope: (cos: [Float], sin: [Float]), count n: Int) {
         let hd = width / heads, half = hd / 2
         for t in 0 ..< n {
             for i in 0 ..< half {
-                let a = angles[t * half + i], c = cosf(a), s = sinf(a)
+                let c = rope.cos[t * half + i], s = rope.sin[t * half + i]
                 for h in 0 ..< heads {
                     let i0 = t * width + h * hd + i, i1 = i0 + half
                     let x0 = x[i0], x1 = x[i1]
@@ -301,24 +303,29 @@ struct Qwen2VLProjector: NativeResolutionProjector {
         }
     }
 
-    private func run(_ blk: Block, _ x: inout [Float], count n: Int, angles: [Float], segments: [Range<Int>], pool: ThreadPool) {
+    private func run(_ blk: Block, _ x: inout [Float], count n: Int, rope: (cos: [Float], sin: [Float]), segments: [Range<Int>],
+                     scores: [FloatBuffer], pool: ThreadPool) {
         var normed = x
         normed.withUnsafeMutableBufferPointer { layerNormRows($0.baseAddress!, n, blk.norm1) }
         var q = linearRows(blk.query, blk.queryBias, normed, count: n, pool: pool)
         var k = linearRows(blk.key, blk.keyBias, normed, count: n, pool: pool)
         let v = linearRows(blk.value, blk.valueBias, normed, count: n, pool: pool)
-        rotate(&q, angles, count: n)
-        rotate(&k, angles, count: n)
-        var attended: [Float]
-        if segments.count == 1 {
-            attended = fullAttention(q: q, k: k, v: v, tokens: n, width: width, heads: heads, pool: pool)
-        } else {
-            attended = [Float](repeating: 0, count: n * width)
-            for r in segments {
-                let span = r.lowerBound * width ..< r.upperBound * width
-                let part = fullAttention(q: Array(q[span]), k: Array(k[span]), v: Array(v[span]), tokens: r.count,
-                                         width: width, heads: heads, pool: pool)
-                attended.replaceSubrange(span, with: part)
+        rotate(&q, rope, count: n)
+        rotate(&k, rope, count: n)
+        var attended = [Float](repeating: 0, count: n * width)
+        q.withUnsafeBufferPointer { qb in
+            k.withUnsafeBufferPointer { kb in
+                v.withUnsafeBufferPointer { vb in
+                    attended.withUnsafeMutableBufferPointer { ob in
+                        // Each segment's rows are contiguous: attention within it reads them in place.
+                        for r in segments {
+                            let o = r.lowerBound * width
+                            fullAttention(q: qb.baseAddress! + o, k: kb.baseAddress! + o, v: vb.baseAddress! + o,
+                                          out: ob.baseAddress! + o, tokens: r.count, width: width, heads: heads,
+                                          scores: scores, pool: pool)
+                        }
+                    }
+                }
             }
         }
         let projected = linearRows(blk.output, blk.outputBias, attended, count: n, pool: pool)
@@ -338,36 +345,6 @@ struct Qwen2VLProjector: NativeResolutionProjector {
         let out = linearRows(blk.down, blk.downBias, hidden, count: n, pool: pool)
         for i in 0 ..< n * width { x[i] += out[i] }
     }
-}
-
-/// Non-causal multi-head attention over `tokens` rows of q, k, v ([tokens][width] each), one head per task through
-/// sgemm, in blocks of 256 queries so the scores stay small (an image of 5,000 patches would need 1.6 GB at once).
-func fullAttention(q: [Float], k: [Float], v: [Float], tokens n: Int, width d: Int, heads: Int, pool: ThreadPool) -> [Float] {
-    let hd = d / heads, block = 256
-    let scale = 1 / Float(hd).squareRoot()
-    var out = [Float](repeating: 0, count: n * d)
-    let scores = (0 ..< heads).map { _ in FloatBuffer(count: min(n, block) * n) }
-    q.withUnsafeBufferPointer { qb in
-        k.withUnsafeBufferPointer { kb in
-            v.withUnsafeBufferPointer { vb in
-                out.withUnsafeMutableBufferPointer { ob in
-                    let qp = qb.baseAddress!, kp = kb.baseAddress!, vp = vb.baseAddress!, op = ob.baseAddress!
-                    pool.parallelFor(heads) { h in
-                        let s = scores[h].pointer
-                        for r0 in stride(from: 0, to: n, by: block) {
-                            let rows = min(block, n - r0)
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(n), Int32(hd), scale,
-                                        qp + r0 * d + h * hd, Int32(d), kp + h * hd, Int32(d), 0, s, Int32(n))
-                            for t in 0 ..< rows { Ops.softmax(s + t * n, n) }
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(n), 1,
-                                        s, Int32(n), vp + h * hd, Int32(d), 0, op + r0 * d + h * hd, Int32(d))
-                        }
-                    }
-                }
-            }
-        }
-    }
-    return out
 }
 
 /// `qwen2.5vl_merger`: Qwen2.5-VL's tower (RMSNorm, SwiGLU, attention within 112 px windows except every
