@@ -6,13 +6,11 @@ import UI
 public enum ChafaPreview {
     public enum Depth: Sendable { case trueColor, indexed256, indexed16 }
 
-    /// Terminal cells are about twice as tall as wide.
-    static let fontRatio = 0.5
-
-    /// The cell size the image takes inside `width` x `height` cells, aspect ratio kept.
-    public static func fit(imageWidth: Int, imageHeight: Int, width: Int, height: Int) -> (width: Int, height: Int) {
+    /// The cell size the image takes inside `width` x `height` cells, aspect ratio kept. `cellRatio` is a cell's
+    /// width over its height: about 0.5 unless the terminal said its cell size.
+    public static func fit(imageWidth: Int, imageHeight: Int, width: Int, height: Int, cellRatio: Double = CellSize.assumed.ratio) -> (width: Int, height: Int) {
         guard imageWidth > 0, imageHeight > 0, width > 0, height > 0 else { return (0, 0) }
-        let aspect = Double(imageHeight) / Double(imageWidth) * fontRatio
+        let aspect = Double(imageHeight) / Double(imageWidth) * cellRatio
         var w = width, h = Int((Double(w) * aspect).rounded())
         if h > height {
             h = height
@@ -22,8 +20,8 @@ public enum ChafaPreview {
     }
 
     public static func render(pixels: [UInt8], imageWidth: Int, imageHeight: Int, width: Int, height: Int,
-                              depth: Depth) -> PreviewCells {
-        let size = fit(imageWidth: imageWidth, imageHeight: imageHeight, width: width, height: height)
+                              depth: Depth, cellRatio: Double = CellSize.assumed.ratio) -> PreviewCells {
+        let size = fit(imageWidth: imageWidth, imageHeight: imageHeight, width: width, height: height, cellRatio: cellRatio)
         guard size.width > 0 else { return PreviewCells(width: 0, height: 0, cells: [], areaWidth: width, areaHeight: height) }
         let map = chafa_symbol_map_new()
         defer { chafa_symbol_map_unref(map) }

@@ -99,6 +99,34 @@ public final class TerminalBackend {
         wrefresh(win)
     }
 
+    // MARK: Pixel images
+
+    /// Pixels are written beside curses, which knows nothing of them: it must not shift cells sideways with
+    /// insert/delete-character (the pixels to the right would not move with them) or scroll lines.
+    public func preparePixelImages() {
+        idcok(glimpse_stdscr(), false)
+        idlok(glimpse_stdscr(), false)
+    }
+
+    /// Writes an image sequence with its top left at cell (x, y), the cursor saved and restored around it (sixel
+    /// and iTerm2 move it; curses expects it where it left it).
+    public func writeImage(_ bytes: [UInt8], x: Int, y: Int) {
+        var out = Array("\u{1B}7\u{1B}[\(y + 1);\(x + 1)H".utf8)
+        out += bytes
+        out += Array("\u{1B}8".utf8)
+        writeBytes(out)
+    }
+
+    /// Writes a control sequence that draws nothing (kitty's delete).
+    public func writeSequence(_ bytes: [UInt8]) { writeBytes(bytes) }
+
+    /// Has curses repaint these rows from its own picture of them: sixel and iTerm2 pixels are gone afterwards.
+    public func repaint(rows: Range<Int>) {
+        guard !rows.isEmpty else { return }
+        wredrawln(glimpse_stdscr(), Int32(rows.lowerBound), Int32(rows.count))
+        wrefresh(glimpse_stdscr())
+    }
+
     // MARK: Input
 
     private func readRaw() -> (code: Int32, isKey: Bool)? {
@@ -215,40 +243,18 @@ public final class TerminalBackend {
     }
 }
 
-/// Nearest colours for terminals with fewer colours than a theme names.
-enum Palette {
-    static func to256(_ r: UInt8, _ g: UInt8, _ b: UInt8) -> UInt8 {
-        func level(_ v: UInt8) -> Int { v < 48 ? 0 : v < 115 ? 1 : (Int(v) - 35) / 40 }
-        return UInt8(16 + 36 * level(r) + 6 * level(g) + level(b))
-    }
-
-    /// The 16 ANSI colours by index (approximate RGB of xterm's defaults).
-    static let ansi: [(Int, Int, Int)] = [(0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205),
-                                          (0, 205, 205), (229, 229, 229), (127, 127, 127), (255, 0, 0), (0, 255, 0),
-                                          (255, 255, 0), (92, 92, 255), (255, 0, 255), (0, 255, 255), (255, 255, 255)]
-
-    static func rgb(index i: UInt8) -> (Int, Int, Int) {
-        if i < 16 { return ansi[Int(i)] }
-        if i >= 232 { let v = 8 + 10 * (Int(i) - 232); return (v, v, v) }
-        let c = Int(i) - 16
-        let steps = [0, 95, 135, 175, 215, 255]
-        return (steps[c / 36], steps[(c / 6) % 6], steps[c % 6])
-    }
-
-    static func to16(index i: UInt8) -> UInt8 {
-        if i < 16 { return i }
-        let (r, g, b) = rgb(index: i)
-        var best = 0, bestDistance = Int.max
-        for (k, c) in ansi.enumerated() {
-            let d = (c.0 - r) * (c.0 - r) + (c.1 - g) * (c.1 - g) + (c.2 - b) * (c.2 - b)
-            if d < bestDistance { best = k; bestDistance = d }
-        }
-        return UInt8(best)
-    }
-}
-
 /// Terminal control sequences straight to the file descriptor (no buffered stdio to flush).
-func writeControl(_ s: String) {
-    var bytes = Array(s.utf8)
-    _ = bytes.withUnsafeMutableBytes { write(STDOUT_FILENO, $0.baseAddress, $0.count) }
+func writeControl(_ s: String) { writeBytes(Array(s.utf8)) }
+
+/// All of it, however many writes the terminal takes (an image is hundreds of kilobytes).
+func writeBytes(_ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let n = write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            offset += n
+        }
+    }
 }

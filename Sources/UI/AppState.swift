@@ -151,6 +151,27 @@ public enum Overlay: Sendable, Equatable {
     case taskPicker(Int)
     /// The saved conversations (`savedConversations`), to take one up.
     case conversationPicker(Int)
+    /// The images of a folder (`folderImages`), to attach one.
+    case imagePicker(Int)
+}
+
+/// A folder's JPEG and PNG images, as `/image FOLDER` lists them, and the preview of the one highlighted.
+public struct FolderImages: Sendable, Equatable {
+    public var folder: String
+    /// File names, sorted.
+    public var names: [String]
+    /// The highlighted image's preview, or why it cannot be shown (a corrupt file).
+    public var preview: (path: String, cells: PreviewCells?, problem: String?)?
+    public init(folder: String, names: [String]) {
+        self.folder = folder
+        self.names = names
+    }
+    public func path(_ i: Int) -> String { (folder.hasSuffix("/") ? folder : folder + "/") + names[i] }
+
+    public static func == (a: FolderImages, b: FolderImages) -> Bool {
+        a.folder == b.folder && a.names == b.names && a.preview?.path == b.preview?.path && a.preview?.cells == b.preview?.cells
+            && a.preview?.problem == b.preview?.problem
+    }
 }
 
 public enum ModelStatus: Sendable, Equatable {
@@ -199,6 +220,13 @@ public struct AppState: Sendable, Equatable {
     public var broadcast = true
     /// Whether the focused pane takes the whole conversation area.
     public var zoomed = false
+    /// Whether the image takes the whole area above the input (F8), boxes and all.
+    public var imageZoomed = false
+    /// How the preview reaches the screen (chosen at start), and the terminal's cell size in pixels.
+    public var graphics: GraphicsProtocol = .symbols
+    public var cellSize: CellSize = .assumed
+    /// `/image FOLDER`: the folder's images, offered in a picker with a preview of the highlighted one.
+    public var folderImages: FolderImages? = nil
     public var images: [ImageEntry] = []
     public var imageInView = 0
     public var input = LineEditor()

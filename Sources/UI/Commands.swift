@@ -3,7 +3,7 @@ import Tasks
 
 extension AppState {
     static let commandHelp: [(String, String)] = [
-        ("/image PATH", "attach a JPEG or PNG image"),
+        ("/image PATH", "attach JPEG/PNG images (several, a file:// URL, or a folder: a picker)"),
         ("/task NAME", "chat vqa caption grounding refer detection identify generate"),
         // One row for both: the help fits 100x30 on one page.
         ("/ocr, /copy [gen]", "Mini-Gemini: OCR on/off in this pane; copy answer or image prompt"),
@@ -26,7 +26,11 @@ extension AppState {
         switch name {
         case "image":
             guard !argument.isEmpty else { return error("/image needs a path, e.g. /image examples/scene.png") }
-            return [.attachImage(path: (argument as NSString).expandingTildeInPath)]
+            // Several quoted or escaped paths (as a drop pastes them), else the whole argument is one path or URL.
+            let paths = PathCompletion.droppedImagePaths(argument).flatMap { $0.count > 1 ? $0 : nil }
+                ?? [PathCompletion.fileURLPath(argument) ?? argument]
+            return paths.map { .attachImage(path: ($0 as NSString).expandingTildeInPath) }
+        case "paste": return [.pasteImage]
         case "task":
             guard let mode = TaskMode(rawValue: argument.lowercased()) else {
                 return error("unknown task '\(argument)' (\(TaskMode.allCases.map(\.rawValue).joined(separator: ", ")))")

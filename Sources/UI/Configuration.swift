@@ -8,6 +8,7 @@ import TOMLKit
 ///     theme = "dark"
 ///     models_folder = "~/models"        # scanned for X.gguf (+ X-mmproj.gguf)
 ///     save_conversations = true         # keep conversations (for /resume) and the input history
+///     graphics = "auto"                 # the preview: auto, kitty, sixel, iterm, or symbols
 ///
 ///     [models.llava]                    # one table per named model
 ///     path = "~/models/llava-v1.5-7b-q4_k.gguf"
@@ -26,6 +27,7 @@ public struct Configuration: Sendable, Equatable {
     public var theme: String?
     public var modelsFolder: String?
     public var saveConversations = true
+    public var graphics: GraphicsRequest?
     public var models: [ModelEntry] = []
     public var keyMap = KeyMap()
     public var problems: [String] = []
@@ -84,6 +86,9 @@ public struct Configuration: Sendable, Equatable {
             case "models_folder": c.modelsFolder = string(table, key, nil).map(expandTilde)
             case "save_conversations":
                 if let v = table[key]?.bool { c.saveConversations = v } else { problem(key, nil, "save_conversations must be true or false") }
+            case "graphics":
+                guard let v = string(table, key, nil) else { continue }
+                if let g = GraphicsRequest(v) { c.graphics = g } else { problem(key, nil, "graphics must be one of \(GraphicsRequest.choices), not '\(v)'") }
             case "models":
                 guard let models = table[key]?.table else { problem(key, nil, "models must be tables: [models.NAME]"); continue }
                 for name in models.keys.sorted() {
@@ -106,7 +111,7 @@ public struct Configuration: Sendable, Equatable {
                     c.keyMap.overrides[k] = action
                 }
             default:
-                problem(key, nil, "unknown setting '\(key)' (default_model, theme, models_folder, save_conversations, [models.NAME], [keys])")
+                problem(key, nil, "unknown setting '\(key)' (default_model, theme, models_folder, save_conversations, graphics, [models.NAME], [keys])")
             }
         }
         return c

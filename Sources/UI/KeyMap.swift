@@ -3,7 +3,7 @@ public enum Action: String, CaseIterable, Sendable {
     case help, stop, quit, regenerate
     case modelPicker = "model_picker", taskPicker = "task_picker", nextTask = "next_task"
     case previousTask = "previous_task", newConversation = "new_conversation", nextImage = "next_image"
-    case nextPane = "next_pane", zoom, broadcast
+    case nextPane = "next_pane", zoom, broadcast, zoomImage = "zoom_image", pasteImage = "paste_image"
 }
 
 /// Key bindings: the defaults, and overrides (from the configuration) that take precedence over every key.
@@ -15,6 +15,7 @@ public struct KeyMap: Sendable, Equatable {
         .function(1): .help, .function(2): .modelPicker, .ctrl("o"): .modelPicker, .function(3): .taskPicker,
         .ctrl("t"): .taskPicker, .backTab: .previousTask, .ctrl("r"): .regenerate, .ctrl("n"): .newConversation,
         .ctrl("l"): .nextImage, .escape: .stop, .function(6): .nextPane, .function(7): .zoom, .function(4): .broadcast,
+        .function(8): .zoomImage, .ctrl("v"): .pasteImage,
     ]
 
     /// "ctrl-g", "alt-x", "f5", "esc", "tab", "shift-tab", "enter" or a single character.

@@ -10,7 +10,7 @@ public struct Layout: Sendable, Equatable {
 
     public static let minimumPaneWidth = 28
 
-    /// The preview area inside the image pane (below its title line).
+    /// The preview area inside the image pane (below its title line, right of its border).
     public var imageInner: Rect? {
         image.map { Rect(x: $0.x + 1, y: $0.y + 1, width: $0.width - 2, height: $0.height - 1) }
     }
@@ -25,6 +25,12 @@ public struct Layout: Sendable, Equatable {
         var area = Rect(x: 0, y: mainTop, width: w, height: mainHeight)
         if s.images.isEmpty {
             image = nil
+        } else if s.imageZoomed {
+            // The image alone above the input; the conversations come back with the same key.
+            image = area
+            conversations = []
+            paneIndices = []
+            return
         } else {
             // The image pane takes about 40% of the width; terminal cells are about twice as tall as wide,
             // so that keeps a square image close to the pane's height.

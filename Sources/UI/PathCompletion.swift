@@ -22,15 +22,56 @@ public enum PathCompletion {
         return (String(typed[...slash]), String(typed[typed.index(after: slash)...]))
     }
 
-    /// A pasted or dropped text that is one image path (terminals quote it or escape its spaces), unquoted.
-    public static func droppedImagePath(_ text: String) -> String? {
-        var s = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        if s.count >= 2, let q = s.first, q == "'" || q == "\"", s.last == q { s = String(s.dropFirst().dropLast()) }
-        if s.hasPrefix("file://") { s = String(s.dropFirst(7)) }
-        s = s.replacingOccurrences(of: "\\ ", with: " ")
-        guard !s.contains("\n"), s.hasPrefix("/") || s.hasPrefix("~") || s.hasPrefix("./") else { return nil }
-        let lower = s.lowercased()
-        guard [".png", ".jpg", ".jpeg"].contains(where: { lower.hasSuffix($0) }) else { return nil }
-        return s
+    /// A pasted or dropped text that is one or more image paths, unquoted: terminals quote a dropped file's path
+    /// or escape its spaces, some send `file://` URLs (percent-encoded), and several dropped files arrive as one
+    /// line of them. Nil when any piece is not an image path (then it is text to type).
+    public static func droppedImagePaths(_ text: String) -> [String]? {
+        let pieces = words(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        guard !pieces.isEmpty else { return nil }
+        var paths: [String] = []
+        for piece in pieces {
+            let s = fileURLPath(piece) ?? piece
+            guard s.hasPrefix("/") || s.hasPrefix("~") || s.hasPrefix("./") else { return nil }
+            let lower = s.lowercased()
+            guard [".png", ".jpg", ".jpeg"].contains(where: { lower.hasSuffix($0) }) else { return nil }
+            paths.append(s)
+        }
+        return paths
+    }
+
+    /// The path of a `file://` URL (`file:///a%20b.png`, `file://localhost/...`), nil for anything else.
+    public static func fileURLPath(_ text: String) -> String? {
+        guard text.lowercased().hasPrefix("file://") else { return nil }
+        var rest = String(text.dropFirst(7))
+        if !rest.hasPrefix("/") {
+            // file://HOST/path: only this machine's files can be read.
+            guard let slash = rest.firstIndex(of: "/") else { return nil }
+            rest = String(rest[slash...])
+        }
+        return rest.removingPercentEncoding ?? rest
+    }
+
+    /// Splits at unquoted, unescaped whitespace, as a shell would: 'a b.png' "c d.png" e\ f.png. Newlines separate
+    /// too (some terminals drop one path a line).
+    static func words(_ text: String) -> [String] {
+        var out: [String] = [], current = "", quote: Character? = nil, escaped = false, inWord = false
+        for ch in text {
+            if escaped { current.append(ch); escaped = false; continue }
+            if let q = quote {
+                if ch == q { quote = nil } else { current.append(ch) }
+                continue
+            }
+            switch ch {
+            case "\\": escaped = true; inWord = true
+            case "'", "\"": quote = ch; inWord = true
+            case " ", "\t", "\n", "\r":
+                if inWord { out.append(current) }
+                current = ""
+                inWord = false
+            default: current.append(ch); inWord = true
+            }
+        }
+        if inWord { out.append(current) }
+        return out
     }
 }

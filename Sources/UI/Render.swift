@@ -22,6 +22,7 @@ extension AppState {
         case .taskPicker(let i): drawPicker(&screen, title: "Task (Enter to choose)", items: tasks.map(\.title), selected: i)
         case .conversationPicker(let i):
             drawPicker(&screen, title: conversationPickerTitle, items: conversationLines, selected: i)
+        case .imagePicker(let i): drawImagePicker(&screen, selected: i)
         }
         return screen
     }
@@ -204,19 +205,28 @@ extension AppState {
     }
 
     func drawImage(_ s: inout Screen, _ r: Rect) {
-        for y in r.y ..< r.maxY { s.put("│", x: r.x, y: y, style: theme.border) }
+        if !imageZoomed { for y in r.y ..< r.maxY { s.put("│", x: r.x, y: y, style: theme.border) } }
         guard images.indices.contains(imageInView) else { return }
         let image = images[imageInView]
         let title = "\(image.name) \(image.width)x\(image.height)" + (images.count > 1 ? " (\(imageInView + 1)/\(images.count), Ctrl-L)" : "")
+            + (imageZoomed ? " · F8 or Esc: back" : "")
         s.put(title, x: r.x + 2, y: r.y, style: theme.dim, limit: r.width - 3)
         guard let inner = Layout(self).imageInner, let p = image.preview else {
             s.put("rendering...", x: r.x + 2, y: r.y + 2, style: theme.dim)
             return
         }
-        for y in 0 ..< min(p.height, inner.height) {
-            for x in 0 ..< min(p.width, inner.width) { s[inner.x + x, inner.y + y] = p.cells[y * p.width + x] }
+        let boxes = boxesShown()
+        if graphics.isPixels && overlay == .none {
+            // The cells stay blank; the app writes the pixels, boxes composited, over them.
+            let rect = Rect(x: inner.x, y: inner.y, width: min(p.width, inner.width), height: min(p.height, inner.height))
+            s.pixelImage = PixelPlacement(rect: rect, imagePath: image.path,
+                                          boxes: boxes.map { PixelBox(box: $0.box, label: $0.label, color: $0.style.foreground) })
+        } else {
+            for y in 0 ..< min(p.height, inner.height) {
+                for x in 0 ..< min(p.width, inner.width) { s[inner.x + x, inner.y + y] = p.cells[y * p.width + x] }
+            }
+            drawBoxes(&s, boxes, origin: (inner.x, inner.y), preview: p)
         }
-        drawBoxes(&s, origin: (inner.x, inner.y), preview: p)
         if p.height < inner.height { drawLegend(&s, x: inner.x, y: inner.y + p.height, width: inner.width) }
     }
 
@@ -235,10 +245,10 @@ extension AppState {
         }
     }
 
-    /// Boxes of each pane's last answer (and one typed in an [identify] prompt being written), as outlines
-    /// over the preview, labelled as in the conversation ("2", or "B2" side by side).
-    func drawBoxes(_ s: inout Screen, origin: (Int, Int), preview p: PreviewCells) {
-        var boxes: [(Box, String, Style)] = []
+    /// Boxes of each pane's last answer (and one typed in an [identify] prompt being written), labelled as in
+    /// the conversation ("2", or "B2" side by side).
+    func boxesShown() -> [(box: Box, label: String, style: Style)] {
+        var boxes: [(box: Box, label: String, style: Style)] = []
         for k in panes.indices {
             guard let last = panes[k].messages.last(where: { $0.role == .assistant }) else { continue }
             for (i, item) in GroundedText(parsing: last.text).boxes.enumerated() {
@@ -253,6 +263,11 @@ extension AppState {
             asked = GroundedText(parsing: question.text).boxes.map(\.box)
         }
         for box in asked { boxes.append((box, "?", theme.accent)) }
+        return boxes
+    }
+
+    /// The boxes as outlines of box-drawing characters over the symbol preview.
+    func drawBoxes(_ s: inout Screen, _ boxes: [(box: Box, label: String, style: Style)], origin: (Int, Int), preview p: PreviewCells) {
         func mark(_ x: Int, _ y: Int, _ ch: String, _ color: Color) {
             let sx = origin.0 + x, sy = origin.1 + y
             guard sx >= 0, sy >= 0, sx < s.width, sy < s.height else { return }
@@ -330,7 +345,7 @@ extension AppState {
     static let keyHelp: [(String, String)] = [
         ("Enter / Alt-Enter", "send / new line"), ("Esc", "stop the answer"), ("Tab / Shift-Tab", "next / previous task"),
         ("F2 or Ctrl-O", "choose model"), ("F3 or Ctrl-T", "choose task"), ("Ctrl-R / Ctrl-N", "regenerate / new conversation"),
-        ("Ctrl-L", "next image"),
+        ("Ctrl-L / F8 / Ctrl-V", "next image / image large / paste one"),
         ("F6 / F7 / F4", "next pane / zoom / prompts to all or one"),
         ("Up / Down, PgUp / PgDn", "history, scroll"), ("Ctrl-A/E/K/U/W, Alt-B/F", "edit"),
         ("Drag on the image", "[identify] that region"), ("Ctrl-C", "quit"),

@@ -53,6 +53,8 @@ public struct Screen: Sendable, Equatable {
     public private(set) var cells: [Cell]
     /// Where the terminal cursor should be shown (the input field's caret), if anywhere.
     public var cursor: (x: Int, y: Int)? = nil
+    /// The image to show in real pixels over its (blank) cells, in a pixel graphics mode.
+    public var pixelImage: PixelPlacement? = nil
 
     public init(width: Int, height: Int, style: Style = Style()) {
         self.width = max(0, width)
@@ -62,6 +64,7 @@ public struct Screen: Sendable, Equatable {
 
     public static func == (a: Screen, b: Screen) -> Bool {
         a.width == b.width && a.height == b.height && a.cells == b.cells && a.cursor?.x == b.cursor?.x && a.cursor?.y == b.cursor?.y
+            && a.pixelImage == b.pixelImage
     }
 
     public subscript(x: Int, y: Int) -> Cell {

@@ -26,6 +26,10 @@ public enum AppEvent: Sendable, Equatable {
     case directoryListing(forInput: String, entries: [String])
     case imageFailed(String)
     case preview(image: Int, PreviewCells)
+    /// `/image FOLDER`: the folder's images (file names, sorted), for the picker.
+    case imageFolder(String, names: [String])
+    /// The picker's preview of this image, or why it cannot be shown.
+    case pickerPreview(path: String, PreviewCells?, problem: String?)
     case theme(Theme)
     case notice(String)
     case error(String)
@@ -52,6 +56,10 @@ public enum Effect: Sendable, Equatable {
     case attachImage(path: String)
     /// Render the image in view for a pane of this many cells.
     case renderPreview(image: Int, width: Int, height: Int)
+    /// Render this file (highlighted in the folder picker) in this many cells.
+    case renderPickerPreview(path: String, width: Int, height: Int)
+    /// Attach the image on the system clipboard (Ctrl-V, `/paste`).
+    case pasteImage
     case loadTheme(String)
     /// List the directory of this typed path (Tab after `/image `).
     case listDirectory(String)
@@ -143,6 +151,10 @@ extension AppState {
             messages.append(Message(.error, message))
         case .preview(let index, let cells):
             if images.indices.contains(index) { images[index].preview = cells }
+        case .imageFolder(let folder, let names):
+            return openFolder(folder, names: names)
+        case .pickerPreview(let path, let cells, let problem):
+            if folderImages != nil { folderImages?.preview = (path, cells, problem) }
         case .theme(let t):
             theme = t
             note("Theme \(t.name).")
@@ -202,9 +214,13 @@ extension AppState {
                 s.setTask(s.tasks[i])
                 return []
             }
+        case .imagePicker(let i):
+            return pickImage(key, index: i)
         case .none:
             break
         }
+        // Esc leaves the large image first (a second one stops the answers).
+        if key == .escape && imageZoomed { return perform(.zoomImage) }
         if let action = keyMap.overrides[key] { return perform(action) }
         if let action = KeyMap.defaults[key] { return perform(action) }
         switch key {
@@ -213,9 +229,10 @@ extension AppState {
         case .character(let c):
             if c == "?" && input.isEmpty { overlay = .help(page: 0) } else { input.insert(String(c)) }
         case .paste(let s):
-            // A dropped or pasted image path attaches the image (terminals paste a dropped file's path).
-            if input.isEmpty, let path = PathCompletion.droppedImagePath(s) {
-                return [.attachImage(path: (path as NSString).expandingTildeInPath)]
+            // Dropped or pasted image paths attach the images (terminals paste a dropped file's path, several
+            // dropped files as one line of quoted paths).
+            if input.isEmpty, let paths = PathCompletion.droppedImagePaths(s) {
+                return paths.map { .attachImage(path: ($0 as NSString).expandingTildeInPath) }
             }
             input.insert(s)
         case .backspace: input.backspace()
@@ -261,6 +278,14 @@ extension AppState {
         case .stop: return stopAnswers()
         case .nextPane: focusedPane = (focusedPane + 1) % panes.count
         case .zoom: zoomed = panes.count > 1 && !zoomed
+        case .zoomImage:
+            guard !images.isEmpty || imageZoomed else {
+                note("No image to show large: attach one with /image PATH.")
+                return []
+            }
+            imageZoomed.toggle()
+            return previewRequest()
+        case .pasteImage: return [.pasteImage]
         case .broadcast:
             broadcast.toggle()
             note(broadcast ? "Prompts go to every pane." : "Prompts go to the focused pane only.")
@@ -388,6 +413,7 @@ extension AppState {
             panes[p].figures = GenerationFigures()
         }
         images = []
+        imageZoomed = false
         imageInView = 0
         conversationID = nil
         return effects

@@ -15,6 +15,8 @@ struct App: AsyncParsableCommand {
     var compare: String?
     @Flag(help: "Leave the mouse to the terminal (text selection) instead of clicks on tasks and models.")
     var noMouse = false
+    @Option(help: "How the image preview is drawn: auto (detected), kitty, sixel, iterm, or symbols (any terminal).")
+    var graphics: String?
     @Flag(help: "Take up the latest saved conversation (its models, images and turns).")
     var resume = false
     @Argument(help: "An image to attach at start.")
@@ -44,13 +46,21 @@ struct App: AsyncParsableCommand {
             }
         }
         if let image, !FileManager.default.fileExists(atPath: image) { throw fail("\(image): no such file") }
+        var request = catalog.config.graphics ?? .auto
+        if let graphics {
+            guard let g = GraphicsRequest(graphics) else { throw fail("--graphics takes \(GraphicsRequest.choices), not '\(graphics)'") }
+            request = g
+        }
         guard isatty(STDIN_FILENO) != 0, isatty(STDOUT_FILENO) != 0 else {
             throw fail("the app needs a terminal; for scripts use `glimpse ask`")
         }
+        // Asked before curses takes the terminal over: the query's answer must not arrive as keys.
+        let graphicsChoice = GraphicsSetup.choose(request)
         let controller = await AppController(models: found, initialModel: initial, theme: chosen, themeFolders: folders, mouse: !noMouse,
                                              keyMap: catalog.config.keyMap, notices: notices,
                                              comparing: compared.isEmpty ? [] : Array(1 ..< compared.count),
-                                             saving: catalog.config.saveConversations, resuming: resume)
+                                             saving: catalog.config.saveConversations, resuming: resume,
+                                             graphics: graphicsChoice)
         await controller.run(attaching: image)
     }
 }

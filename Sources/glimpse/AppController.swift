@@ -38,15 +38,24 @@ final class AppController {
     /// While `--resume` reads its conversation, effects wait here (the image named with it).
     var resumePending = false
     var afterResume: [Effect] = []
+    /// Writes the preview in pixels where the terminal has them (nothing in symbols mode).
+    let pixels: PixelPresenter
+    /// Decoded images of the folder picker, by path (kept while it is open).
+    private var pickerImages: [String: Result<RGBImage, Error>] = [:]
 
     init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String], mouse: Bool = true,
          keyMap: KeyMap = KeyMap(), notices: [String] = [], comparing: [Int] = [], saving: Bool = true,
-         resuming: Bool = false) {
+         resuming: Bool = false, graphics: GraphicsSetup.Choice) {
         backend = TerminalBackend(mouse: mouse)
         let size = backend.size
         state = AppState(width: size.width, height: size.height, theme: theme, models: models)
         state.keyMap = keyMap
+        state.graphics = graphics.outcome.graphics
+        state.cellSize = graphics.cell
+        pixels = PixelPresenter(graphics: graphics.outcome.graphics, multiplexer: graphics.outcome.multiplexer, cell: graphics.cell)
+        if graphics.outcome.graphics.isPixels { backend.preparePixelImages() }
         for notice in notices { _ = state.update(.notice(notice)) }
+        if let hint = graphics.outcome.hint { _ = state.update(.notice(hint)) }
         self.themeFolders = themeFolders
         self.initialModel = initialModel
         store = saving ? .standard() : nil
@@ -73,14 +82,18 @@ final class AppController {
                 apply(.resize(width: size.width, height: size.height))
             }
             for key in keys { apply(.key(key)) }
-            if dirty {
-                backend.draw(state.render())
+            if dirty || resized {
+                let screen = state.render()
+                backend.draw(screen)
+                let image = screen.pixelImage.flatMap { images[$0.imagePath] }
+                pixels.update(screen.pixelImage, image: image, force: resized, backend: backend)
                 dirty = false
             }
             try? await Task.sleep(for: .milliseconds(8))
         }
         keepConversation(evenWhileAnswering: true)
         for engine in engines.values { await engine.stopRunning() }
+        pixels.removeAll(backend: backend)
         backend.shutdown()
         // Back on the plain terminal: say where the conversation is, and how to go on with it.
         if let saved, let store, saved.id == state.conversationID {
@@ -130,6 +143,8 @@ final class AppController {
             case .loadModel(let entry, let pane): load(entry, pane: pane)
             case .attachImage(let path): attach(path)
             case .renderPreview(let index, let width, let height): preview(index, width, height)
+            case .renderPickerPreview(let path, let width, let height): pickerPreview(path, width, height)
+            case .pasteImage: pasteImage()
             case .loadTheme(let name): loadTheme(name)
             case .listDirectory(let typedInput): listDirectory(typedInput)
             case .generate(let id, let messages, let paths, let settings): generate(id, messages, paths, settings)
@@ -172,6 +187,8 @@ final class AppController {
     private func attach(_ typedPath: String) {
         // Absolute, so a saved conversation finds its images from any directory.
         let path = URL(fileURLWithPath: typedPath).standardizedFileURL.path
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue { return openFolder(path) }
         Task {
             let result = await Task.detached { () -> Result<RGBImage, Error> in Result { try ImageDecoder.load(path: path) } }.value
             switch result {
@@ -190,15 +207,56 @@ final class AppController {
         }
     }
 
+    private var depth: ChafaPreview.Depth { backend.colors > 256 ? .trueColor : backend.colors >= 256 ? .indexed256 : .indexed16 }
+
     private func preview(_ index: Int, _ width: Int, _ height: Int) {
         guard index < state.images.count, let image = images[state.images[index].path] else { return }
-        let depth: ChafaPreview.Depth = backend.colors > 256 ? .trueColor : backend.colors >= 256 ? .indexed256 : .indexed16
+        let (depth, ratio) = (depth, state.cellSize.ratio)
         Task {
             let cells = await Task.detached {
                 ChafaPreview.render(pixels: image.pixels, imageWidth: image.width, imageHeight: image.height,
-                                    width: width, height: height, depth: depth)
+                                    width: width, height: height, depth: depth, cellRatio: ratio)
             }.value
             apply(.preview(image: index, cells))
+        }
+    }
+
+    /// `/image FOLDER`: its JPEG and PNG files, sorted, for the picker.
+    private func openFolder(_ path: String) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { name in
+            let lower = name.lowercased()
+            return !name.hasPrefix(".") && [".png", ".jpg", ".jpeg"].contains { lower.hasSuffix($0) }
+        }.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+        pickerImages = [:]
+        apply(.imageFolder(path, names: names))
+    }
+
+    private func pickerPreview(_ path: String, _ width: Int, _ height: Int) {
+        let (depth, ratio, known) = (depth, state.cellSize.ratio, pickerImages[path])
+        Task {
+            let decoded = await Task.detached { known ?? Result { try ImageDecoder.load(path: path) } }.value
+            pickerImages[path] = decoded
+            switch decoded {
+            case .success(let image):
+                let cells = await Task.detached {
+                    ChafaPreview.render(pixels: image.pixels, imageWidth: image.width, imageHeight: image.height,
+                                        width: width, height: height, depth: depth, cellRatio: ratio)
+                }.value
+                apply(.pickerPreview(path: path, cells, problem: nil))
+            case .failure(let error):
+                apply(.pickerPreview(path: path, nil, problem: "\(error)"))
+            }
+        }
+    }
+
+    /// Ctrl-V: the clipboard's image (saved under ~/.cache/glimpse/pasted) or copied image files.
+    private func pasteImage() {
+        Task {
+            let result = await Task.detached { Result { try Clipboard.paste() } }.value
+            switch result {
+            case .success(let paths): perform(paths.map { .attachImage(path: $0) })
+            case .failure(let error): apply(.error("\(error)"))
+            }
         }
     }
 
@@ -289,15 +347,7 @@ final class AppController {
     /// OSC 52 (`ESC ] 52 ; c ; BASE64 BEL`): the terminal puts the text on the system clipboard, over SSH too.
     /// Written beside ncurses' output; it draws nothing.
     private func copyToClipboard(_ text: String) {
-        let bytes = Array(("\u{1B}]52;c;" + Data(text.utf8).base64EncodedString() + "\u{07}").utf8)
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
-                if n <= 0 { break }
-                offset += n
-            }
-        }
+        backend.writeSequence(Array(("\u{1B}]52;c;" + Data(text.utf8).base64EncodedString() + "\u{07}").utf8))
     }
 
     private func figures(_ s: GenerationStats) -> GenerationFigures {

@@ -40,11 +40,7 @@ final class TextReader: Sendable {
         if let chosen = environment["GLIMPSE_TESSERACT"] {
             return FileManager.default.isExecutableFile(atPath: chosen) ? chosen : nil
         }
-        for folder in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let path = "\(folder)/tesseract"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return nil
+        return Subprocess.find("tesseract")
     }
 
     /// The text of several images, each one's lines in order, joined with ", " ("" when none has any).
@@ -76,31 +72,15 @@ final class TextReader: Sendable {
         do { try data.write(to: file) } catch { throw Failure.failed("cannot write \(file.path): \(error.localizedDescription)") }
         defer { try? FileManager.default.removeItem(at: file) }
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = [file.path, "stdout", "tsv"]
         var environment = ProcessInfo.processInfo.environment
         // One thread: the engines already use every core.
         environment["OMP_THREAD_LIMIT"] = "1"
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { throw Failure.failed("\(program) did not start: \(error.localizedDescription)") }
-        // A stuck Tesseract must not hold the question for ever.
-        DispatchQueue.global().asyncAfter(deadline: .now() + 120) { if process.isRunning { process.terminate() } }
-        // Its messages are few; read them beside the output so neither pipe can fill.
-        nonisolated(unsafe) var messages = Data()
-        let readMessages = DispatchWorkItem { messages = err.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(execute: readMessages)
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        readMessages.wait()
-        guard process.terminationStatus == 0, process.terminationReason == .exit else {
-            let last = String(decoding: messages, as: UTF8.self).split(separator: "\n").last.map(String.init)
-            throw Failure.failed(last ?? "exit status \(process.terminationStatus)")
-        }
-        return String(decoding: output, as: UTF8.self)
+        let run: Subprocess.Outcome
+        do {
+            // A stuck Tesseract must not hold the question for ever.
+            run = try Subprocess.run(program, [file.path, "stdout", "tsv"], environment: environment, timeout: 120)
+        } catch { throw Failure.failed("\(program) did not start: \(error.localizedDescription)") }
+        guard run.succeeded else { throw Failure.failed(run.why) }
+        return String(decoding: run.output, as: UTF8.self)
     }
 }

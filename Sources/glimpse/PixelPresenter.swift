@@ -1,0 +1,75 @@
+import Foundation
+import ImagePreview
+import Terminal
+import UI
+import Vision
+
+/// Puts the render's `PixelPlacement` on the terminal in real pixels, beside curses: composes and encodes it
+/// off the main thread (never on the keystroke path), writes it when it is ready and still wanted, and takes
+/// the old image away when the placement changes or goes (kitty's delete; sixel and iTerm2 cells repainted).
+@MainActor
+final class PixelPresenter {
+    let graphics: GraphicsProtocol
+    let multiplexer: GraphicsDetection.Multiplexer
+    let cell: CellSize
+    /// What is on the terminal now, and what is being encoded.
+    private(set) var shown: PixelPlacement?
+    private var pending: PixelPlacement?
+    /// Bytes of image sequences written so far (bench-ui reports them per answer).
+    private(set) var bytesWritten = 0
+    /// Called when an encoded image was written (the bench waits for it).
+    var onWritten: (() -> Void)?
+
+    init(graphics: GraphicsProtocol, multiplexer: GraphicsDetection.Multiplexer, cell: CellSize) {
+        self.graphics = graphics
+        self.multiplexer = multiplexer
+        self.cell = cell
+    }
+
+    /// After each frame: `force` after a resize, when the terminal was cleared whatever the placement.
+    func update(_ placement: PixelPlacement?, image: RGBImage?, force: Bool, backend: TerminalBackend) {
+        guard graphics.isPixels else { return }
+        if !force && (placement == shown && pending == nil || placement != nil && placement == pending) { return }
+        // Sixel and iTerm2 images over the same cells replace the old pixels whole: no repaint (no flicker).
+        if let old = shown, placement == nil || placement?.rect != old.rect || graphics == .kitty || force {
+            remove(old, backend: backend)
+        }
+        pending = placement
+        guard let placement, let image else { return }
+        let (graphics, cell) = (self.graphics, self.cell)
+        Task {
+            let bytes = await Task.detached { Self.encode(image, placement, graphics: graphics, cell: cell) }.value
+            // A newer frame asked for something else meanwhile.
+            guard pending == placement else { return }
+            pending = nil
+            let wrapped = GraphicsDetection.wrap(bytes, for: multiplexer)
+            backend.writeImage(wrapped, x: placement.rect.x, y: placement.rect.y)
+            bytesWritten += wrapped.count
+            shown = placement
+            onWritten?()
+        }
+    }
+
+    /// Takes the image off the terminal (at quit, and before curses lets the terminal go).
+    func removeAll(backend: TerminalBackend) {
+        pending = nil
+        if let old = shown { remove(old, backend: backend) }
+    }
+
+    private func remove(_ old: PixelPlacement, backend: TerminalBackend) {
+        shown = nil
+        if graphics == .kitty {
+            backend.writeSequence(GraphicsDetection.wrap(PixelEncoder.kittyDelete, for: multiplexer))
+        } else {
+            backend.repaint(rows: old.rect.y ..< old.rect.maxY)
+        }
+    }
+
+    /// The image at the placement's pixel size with its boxes, as the protocol's sequence.
+    nonisolated static func encode(_ image: RGBImage, _ placement: PixelPlacement, graphics: GraphicsProtocol, cell: CellSize) -> [UInt8] {
+        let source = RGBPixels(width: image.width, height: image.height, bytes: image.pixels)
+        let composed = PixelCompositor.compose(source, width: placement.rect.width * cell.width,
+                                               height: placement.rect.height * cell.height, boxes: placement.boxes)
+        return PixelEncoder.encode(composed, columns: placement.rect.width, rows: placement.rect.height, cell: cell, as: graphics)
+    }
+}
