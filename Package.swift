@@ -84,6 +84,7 @@ let package = Package(
                                                      .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                      .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "UITests", dependencies: ["UI", "Tasks"], exclude: ["Snapshots"]),
+        .testTarget(name: "ImagePreviewTests", dependencies: ["ImagePreview", "UI", "Tasks"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "GGUF", "Tensors"]),
         // Runs the built `glimpse` binary (build with --build-tests first, as scripts/test does).
         .testTarget(name: "CLITests", dependencies: ["glimpse"]),

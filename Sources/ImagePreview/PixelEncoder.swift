@@ -8,6 +8,13 @@ public enum PixelEncoder {
     /// The id Glimpse gives its kitty image (one preview at a time), so it can delete exactly that image.
     public static let kittyImageID = 4_711_001
 
+    /// The picture size to compose for these cells: chafa draws sixels in bands of 6 pixel rows and would
+    /// rescale a picture of any other height (blurring the box edges).
+    public static func pixelSize(columns: Int, rows: Int, cell: CellSize, as graphics: GraphicsProtocol) -> (width: Int, height: Int) {
+        let height = rows * cell.height
+        return (columns * cell.width, graphics == .sixel ? height / 6 * 6 : height)
+    }
+
     /// The sequence that draws `pixels` over `columns` x `rows` cells from the cursor. The cursor is left where
     /// it was for kitty (`C=1`); sixel and iTerm2 move it, so the caller saves and restores it around the write.
     public static func encode(_ pixels: RGBPixels, columns: Int, rows: Int, cell: CellSize, as graphics: GraphicsProtocol) -> [UInt8] {

@@ -3,7 +3,7 @@ import Tasks
 
 extension AppState {
     static let commandHelp: [(String, String)] = [
-        ("/image PATH", "attach JPEG/PNG images (several, a file:// URL, or a folder: a picker)"),
+        ("/image PATH", "attach JPEG/PNG images: paths, a file:// URL, or a folder (picker)"),
         ("/task NAME", "chat vqa caption grounding refer detection identify generate"),
         // One row for both: the help fits 100x30 on one page.
         ("/ocr, /copy [gen]", "Mini-Gemini: OCR on/off in this pane; copy answer or image prompt"),

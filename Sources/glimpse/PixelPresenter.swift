@@ -68,8 +68,8 @@ final class PixelPresenter {
     /// The image at the placement's pixel size with its boxes, as the protocol's sequence.
     nonisolated static func encode(_ image: RGBImage, _ placement: PixelPlacement, graphics: GraphicsProtocol, cell: CellSize) -> [UInt8] {
         let source = RGBPixels(width: image.width, height: image.height, bytes: image.pixels)
-        let composed = PixelCompositor.compose(source, width: placement.rect.width * cell.width,
-                                               height: placement.rect.height * cell.height, boxes: placement.boxes)
+        let size = PixelEncoder.pixelSize(columns: placement.rect.width, rows: placement.rect.height, cell: cell, as: graphics)
+        let composed = PixelCompositor.compose(source, width: size.width, height: size.height, boxes: placement.boxes)
         return PixelEncoder.encode(composed, columns: placement.rect.width, rows: placement.rect.height, cell: cell, as: graphics)
     }
 }
