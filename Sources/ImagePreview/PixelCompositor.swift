@@ -22,6 +22,10 @@ public struct RGBPixels: Sendable, Equatable {
 /// outlined and labelled in its colour. Done before the image is encoded, so a box lands on the pixel where
 /// the model put it (symbol art can only land on a cell, about 1/40 of the image).
 public enum PixelCompositor {
+    /// A box in the terminal's default colour is drawn white; labels sit on black plates.
+    public static let defaultBoxColour: (UInt8, UInt8, UInt8) = (255, 255, 255)
+    public static let plateColour: (UInt8, UInt8, UInt8) = (0, 0, 0)
+
     public static func compose(_ image: RGBPixels, width: Int, height: Int, boxes: [PixelBox]) -> RGBPixels {
         var out = scaled(image, width: width, height: height)
         let thickness = max(2, min(width, height) / 160)
@@ -29,7 +33,7 @@ public enum PixelCompositor {
         var labels: [(x: Int, y: Int, w: Int, h: Int)] = []
         for item in boxes {
             let c = item.box.pixels(width: width, height: height)
-            let color = item.color.rgb(fallback: (255, 255, 255))
+            let color = item.color.rgb(fallback: defaultBoxColour)
             outline(&out, x1: c.x1, y1: c.y1, x2: c.x2 - 1, y2: c.y2 - 1, thickness: thickness, color: color)
         }
         // Labels after every outline, so a later outline cannot cross one; a label that would cover another
@@ -43,9 +47,9 @@ public enum PixelCompositor {
             spot.x = min(max(0, spot.x), max(0, width - plate.w))
             spot.y = min(max(0, spot.y), max(0, height - plate.h))
             labels.append(spot)
-            fill(&out, x: spot.x, y: spot.y, w: plate.w, h: plate.h, color: (0, 0, 0))
+            fill(&out, x: spot.x, y: spot.y, w: plate.w, h: plate.h, color: plateColour)
             BoxFont.draw(item.label, into: &out, x: spot.x + scale, y: spot.y + scale, scale: scale,
-                         color: item.color.rgb(fallback: (255, 255, 255)))
+                         color: item.color.rgb(fallback: defaultBoxColour))
         }
         return out
     }

@@ -2,14 +2,15 @@ import CChafa
 import Foundation
 import UI
 
-/// Turns composited pixels into the escape sequence of a terminal image protocol, through chafa (sixel
-/// palette and encoding, kitty's chunked base64, iTerm2's inline file), and knows how to take the image away.
+/// Turns composited pixels into the escape sequence of a terminal image protocol: kitty's chunked base64 and
+/// iTerm2's inline file through chafa, sixel by `SixelEncoder` (chafa's palette loses small objects' colours);
+/// and knows how to take the image away.
 public enum PixelEncoder {
     /// The id Glimpse gives its kitty image (one preview at a time), so it can delete exactly that image.
     public static let kittyImageID = 4_711_001
 
-    /// The picture size to compose for these cells: chafa draws sixels in bands of 6 pixel rows and would
-    /// rescale a picture of any other height (blurring the box edges).
+    /// The picture size to compose for these cells. Sixel images are drawn in whole bands of 6 pixel rows: a
+    /// partial last band would paint over the row of cells below.
     public static func pixelSize(columns: Int, rows: Int, cell: CellSize, as graphics: GraphicsProtocol) -> (width: Int, height: Int) {
         let height = rows * cell.height
         return (columns * cell.width, graphics == .sixel ? height / 6 * 6 : height)
@@ -17,8 +18,11 @@ public enum PixelEncoder {
 
     /// The sequence that draws `pixels` over `columns` x `rows` cells from the cursor. The cursor is left where
     /// it was for kitty (`C=1`); sixel and iTerm2 move it, so the caller saves and restores it around the write.
-    public static func encode(_ pixels: RGBPixels, columns: Int, rows: Int, cell: CellSize, as graphics: GraphicsProtocol) -> [UInt8] {
+    /// `keep`: colours a sixel palette must hold exactly (the boxes' and their labels').
+    public static func encode(_ pixels: RGBPixels, columns: Int, rows: Int, cell: CellSize, as graphics: GraphicsProtocol,
+                              keep: [(UInt8, UInt8, UInt8)] = []) -> [UInt8] {
         guard graphics.isPixels, columns > 0, rows > 0, pixels.width > 0, pixels.height > 0 else { return [] }
+        if graphics == .sixel { return SixelEncoder.encode(pixels, reserved: keep) }
         let config = chafa_canvas_config_new()
         defer { chafa_canvas_config_unref(config) }
         chafa_canvas_config_set_geometry(config, Int32(columns), Int32(rows))

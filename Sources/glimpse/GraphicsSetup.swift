@@ -16,10 +16,15 @@ enum GraphicsSetup {
         var seen = env
         var offered = Set<GraphicsProtocol>()
         if case .tmux(true) = multiplexer {
-            // The app sees tmux's TERM; the terminal around tmux is the client's.
-            let client = tmux(["display-message", "-p", "#{client_termname}\t#{client_termfeatures}"]).split(separator: "\t", omittingEmptySubsequences: false)
-            if let name = client.first, !name.isEmpty { seen["TERM"] = String(name) }
-            if client.count > 1, client[1].split(separator: ",").contains("sixel") { offered.insert(.sixel) }
+            // The app sees tmux's TERM; the terminal around tmux is the client's: its TERM, the name it gave
+            // tmux ("WezTerm 20240203", "iTerm2 3.5", "XTerm(379)"), and the features tmux was told of.
+            let client = tmux(["display-message", "-p", "#{client_termname}\t#{client_termtype}\t#{client_termfeatures}"])
+                .split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            if let name = client.first, !name.isEmpty { seen["TERM"] = name }
+            if client.count > 1, let program = client[1].split(whereSeparator: { $0 == " " || $0 == "(" }).first {
+                seen["TERM_PROGRAM"] = program == "iTerm2" ? "iTerm.app" : String(program)
+            }
+            if client.count > 2, client[2].split(separator: ",").contains("sixel") { offered.insert(.sixel) }
         }
         offered.formUnion(PixelEncoder.offered(environment: seen))
         let wantsProbe = request != .fixed(.symbols) && multiplexer != .screen && multiplexer != .tmux(passthrough: false)
@@ -30,11 +35,8 @@ enum GraphicsSetup {
 
     static func multiplexer(_ env: [String: String]) -> GraphicsDetection.Multiplexer {
         if let t = env["TMUX"], !t.isEmpty {
-            // The pane's own setting wins over the global one.
-            let pane = tmux(["show-options", "-pqv", "allow-passthrough"])
-            let global = tmux(["show-options", "-gqv", "allow-passthrough"])
-            let value = pane.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? global : pane
-            return .tmux(passthrough: GraphicsDetection.passthroughEnabled(value))
+            // A pane option: this pane's value, inherited from its window or the global one (-A).
+            return .tmux(passthrough: GraphicsDetection.passthroughEnabled(tmux(["show-options", "-Apqv", "allow-passthrough"])))
         }
         if let s = env["STY"], !s.isEmpty { return .screen }
         return .none

@@ -38,7 +38,7 @@ final class PixelPresenter {
         guard let placement, let image else { return }
         let (graphics, cell) = (self.graphics, self.cell)
         Task {
-            let bytes = await Task.detached { Self.encode(image, placement, graphics: graphics, cell: cell) }.value
+            let (bytes, picture) = await Task.detached { Self.encode(image, placement, graphics: graphics, cell: cell) }.value
             // A newer frame asked for something else meanwhile.
             guard pending == placement else { return }
             pending = nil
@@ -46,6 +46,7 @@ final class PixelPresenter {
             backend.writeImage(wrapped, x: placement.rect.x, y: placement.rect.y)
             bytesWritten += wrapped.count
             shown = placement
+            if let folder = recordFolder { record(picture, placement, bytes: wrapped.count, in: folder) }
             onWritten?()
         }
     }
@@ -65,11 +66,34 @@ final class PixelPresenter {
         }
     }
 
-    /// The image at the placement's pixel size with its boxes, as the protocol's sequence.
-    nonisolated static func encode(_ image: RGBImage, _ placement: PixelPlacement, graphics: GraphicsProtocol, cell: CellSize) -> [UInt8] {
+    /// The image at the placement's pixel size with its boxes, and that picture as the protocol's sequence.
+    nonisolated static func encode(_ image: RGBImage, _ placement: PixelPlacement, graphics: GraphicsProtocol,
+                                   cell: CellSize) -> (bytes: [UInt8], picture: RGBPixels) {
         let source = RGBPixels(width: image.width, height: image.height, bytes: image.pixels)
         let size = PixelEncoder.pixelSize(columns: placement.rect.width, rows: placement.rect.height, cell: cell, as: graphics)
         let composed = PixelCompositor.compose(source, width: size.width, height: size.height, boxes: placement.boxes)
-        return PixelEncoder.encode(composed, columns: placement.rect.width, rows: placement.rect.height, cell: cell, as: graphics)
+        let keep = placement.boxes.map { $0.color.rgb(fallback: PixelCompositor.defaultBoxColour) } + [PixelCompositor.plateColour]
+        let bytes = PixelEncoder.encode(composed, columns: placement.rect.width, rows: placement.rect.height, cell: cell,
+                                        as: graphics, keep: keep)
+        return (bytes, composed)
+    }
+
+    // MARK: Recording what was drawn
+
+    /// `GLIMPSE_PREVIEW_RECORD=FOLDER`: each image written is also kept there as `preview.ppm`, with
+    /// `preview.txt` saying where it went. For bug reports about a preview ("what did Glimpse mean to draw?") and
+    /// for the test that screenshots a real terminal.
+    let recordFolder = ProcessInfo.processInfo.environment["GLIMPSE_PREVIEW_RECORD"].flatMap { $0.isEmpty ? nil : $0 }
+
+    private func record(_ picture: RGBPixels, _ placement: PixelPlacement, bytes: Int, in folder: String) {
+        var ppm = Data("P6\n\(picture.width) \(picture.height)\n255\n".utf8)
+        ppm.append(contentsOf: picture.bytes)
+        let r = placement.rect
+        let text = "graphics=\(graphics.rawValue) column=\(r.x) row=\(r.y) columns=\(r.width) rows=\(r.height) "
+            + "cell=\(cell.width)x\(cell.height) boxes=\(placement.boxes.count) bytes=\(bytes)\n"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // The picture first: a reader that sees preview.txt finds its picture complete.
+        try? ppm.write(to: URL(fileURLWithPath: folder + "/preview.ppm"), options: .atomic)
+        try? Data(text.utf8).write(to: URL(fileURLWithPath: folder + "/preview.txt"), options: .atomic)
     }
 }
