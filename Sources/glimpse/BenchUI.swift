@@ -19,6 +19,7 @@ struct BenchUI: AsyncParsableCommand {
 
     func run() async throws {
         try frameTimes()
+        pixelModes()
         if latency { try await keystrokeLatency() }
     }
 
@@ -94,6 +95,46 @@ struct BenchUI: AsyncParsableCommand {
                          times[Int(Double(times.count) * 0.99)], times.last!))
         }
         print("(terminal output time not included: it depends on the terminal; the answer grows to \(frames) pieces)")
+    }
+
+    /// The pixel preview: compose (scale, boxes, labels) and encode for each protocol, as the app does off the
+    /// main thread when the image or its boxes change (once per grounding answer), and the bytes written.
+    func pixelModes() {
+        let flat = RGBImage(width: 448, height: 448, pixels: BenchUI.scene())
+        var photo = [UInt8](repeating: 0, count: 1024 * 768 * 3)
+        var seed: UInt64 = 7
+        for i in 0 ..< photo.count {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            photo[i] = UInt8(truncatingIfNeeded: (i / 3 % 1024) / 5 + (i / 3 / 1024) / 5 + Int(seed >> 60))
+        }
+        let images = [("448x448 flat scene", flat), ("1024x768 noisy gradient", RGBImage(width: 1024, height: 768, pixels: photo))]
+        print("\n| terminal | cells (px) | image | protocol | compose + encode ms (mean of 10) | bytes per image |")
+        print("| --- | --- | --- | --- | ---: | ---: |")
+        for (w, h, cell) in [(120, 40, CellSize(width: 10, height: 20)), (200, 60, CellSize(width: 10, height: 20))] {
+            for (name, image) in images {
+                var s = AppState(width: w, height: h, models: [ModelEntry(name: "bench", path: "/dev/null")])
+                s.graphics = .sixel
+                s.cellSize = cell
+                for effect in s.update(.imageAttached(ImageEntry(name: "scene.png", path: "/x", width: image.width, height: image.height))) {
+                    if case .renderPreview(let i, let pw, let ph) = effect {
+                        let fit = ChafaPreview.fit(imageWidth: image.width, imageHeight: image.height, width: pw, height: ph, cellRatio: cell.ratio)
+                        _ = s.update(.preview(image: i, PreviewCells(width: fit.width, height: fit.height, cells: [], areaWidth: pw, areaHeight: ph)))
+                    }
+                }
+                var placement = s.render().pixelImage!
+                placement.boxes = [PixelBox(box: Box(10, 10, 40, 40), label: "1", color: .rgb(255, 200, 0)),
+                                   PixelBox(box: Box(60, 55, 75, 70), label: "2", color: .rgb(0, 200, 255))]
+                for graphics in [GraphicsProtocol.kitty, .sixel, .iterm] {
+                    var bytes = 0
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    for _ in 0 ..< 10 { bytes = PixelPresenter.encode(image, placement, graphics: graphics, cell: cell).bytes.count }
+                    let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6 / 10
+                    print(String(format: "| %dx%d | %dx%d (%dx%d) | %@ | %@ | %.1f | %d |", w, h, placement.rect.width, placement.rect.height,
+                                 placement.rect.width * cell.width, placement.rect.height * cell.height, name, graphics.rawValue, ms, bytes))
+                }
+            }
+        }
+        print("(one image is written per change of image, boxes or layout: a grounding answer costs one; keystrokes none)")
     }
 
     static func scene() -> [UInt8] {
