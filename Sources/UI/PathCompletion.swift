@@ -32,11 +32,16 @@ public enum PathCompletion {
         for piece in pieces {
             let s = fileURLPath(piece) ?? piece
             guard s.hasPrefix("/") || s.hasPrefix("~") || s.hasPrefix("./") else { return nil }
-            let lower = s.lowercased()
-            guard [".png", ".jpg", ".jpeg"].contains(where: { lower.hasSuffix($0) }) else { return nil }
+            guard isImageName(s) else { return nil }
             paths.append(s)
         }
         return paths
+    }
+
+    /// Whether a file name is one Glimpse decodes (JPEG or PNG, by its extension).
+    public static func isImageName(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return [".png", ".jpg", ".jpeg"].contains { lower.hasSuffix($0) }
     }
 
     /// The path of a `file://` URL (`file:///a%20b.png`, `file://localhost/...`), nil for anything else.

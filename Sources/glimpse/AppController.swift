@@ -223,10 +223,8 @@ final class AppController {
 
     /// `/image FOLDER`: its JPEG and PNG files, sorted, for the picker.
     private func openFolder(_ path: String) {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { name in
-            let lower = name.lowercased()
-            return !name.hasPrefix(".") && [".png", ".jpg", ".jpeg"].contains { lower.hasSuffix($0) }
-        }.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [])
+            .filter { !$0.hasPrefix(".") && PathCompletion.isImageName($0) }.sorted { $0.localizedStandardCompare($1) == .orderedAscending }
         pickerImages = [:]
         apply(.imageFolder(path, names: names))
     }
