@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // The conversation history: SQLite (Debian's, with FTS5) in WAL mode.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: System libraries (Debian's -dev packages)
@@ -62,13 +64,17 @@ let package = Package(
 
         // MARK: Terminal app: state, update and render (no ncurses), one ncurses backend, chafa previews
         .target(name: "UI", dependencies: ["Tasks", .product(name: "TOMLKit", package: "TOMLKit")]),
-        .target(name: "Terminal", dependencies: ["UI", "CNcursesw"]),
+        // The terminal restored whatever ends the process: signal handlers in C, where async-signal safety can be kept.
+        .target(name: "CTerminalGuard"),
+        .target(name: "Terminal", dependencies: ["UI", "CNcursesw", "CTerminalGuard"]),
         .target(name: "ImagePreview", dependencies: ["UI", "CChafa"]),
+        // Conversations kept and searched: one SQLite database (migrations, full-text search, JSON files taken in).
+        .target(name: "History", dependencies: ["UI", "Tasks", .product(name: "GRDB", package: "GRDB.swift")]),
 
         // MARK: App
         .executableTarget(name: "glimpse", dependencies: [
             "Engine", "Models", "GGUF", "Tensors", "CKernels", "Vision", "Tasks", "UI", "Terminal", "ImagePreview",
-            "Remote", "Server",
+            "Remote", "Server", "History",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -83,6 +89,7 @@ let package = Package(
                                                      .product(name: "Hummingbird", package: "hummingbird"),
                                                      .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                      .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "HistoryTests", dependencies: ["History", "UI", "Tasks"]),
         .testTarget(name: "UITests", dependencies: ["UI", "Tasks"], exclude: ["Snapshots"]),
         .testTarget(name: "ImagePreviewTests", dependencies: ["ImagePreview", "UI", "Tasks"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "GGUF", "Tensors"]),

@@ -29,6 +29,16 @@ public struct SavedConversation: Codable, Sendable, Equatable {
         public var turns: [Turn]
         /// The pane's `/ocr` switch, when on (absent in files written before it).
         public var ocr: Bool? = nil
+        public init(model: String?, path: String?, mmproj: String?, task: TaskMode, settings: SessionSettings,
+                    turns: [Turn], ocr: Bool? = nil) {
+            self.model = model
+            self.path = path
+            self.mmproj = mmproj
+            self.task = task
+            self.settings = settings
+            self.turns = turns
+            self.ocr = ocr
+        }
     }
 
     /// Bumped when a field changes meaning; files of a newer version are refused with a message.
@@ -37,6 +47,12 @@ public struct SavedConversation: Codable, Sendable, Equatable {
     /// Absolute paths, in the order they were attached (the order the model sees them).
     public var images: [String]
     public var panes: [SavedPane]
+
+    public init(version: Int = SavedConversation.currentVersion, images: [String], panes: [SavedPane]) {
+        self.version = version
+        self.images = images
+        self.panes = panes
+    }
 
     /// The first question, for lists of saved conversations.
     public var firstQuestion: String? {
