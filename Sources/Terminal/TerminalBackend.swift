@@ -1,4 +1,5 @@
 import CNcursesw
+import CTerminalGuard
 import Foundation
 import UI
 
@@ -11,7 +12,10 @@ public final class TerminalBackend {
     private var pending: [Key] = []
 
     /// `mouse`: clicks choose tasks and models, the wheel scrolls (the terminal's own text selection then needs Shift).
-    public init(mouse: Bool = true) {
+    /// `crashNote`: where a crash writes what happened (the terminal is restored first, whatever the signal).
+    public init(mouse: Bool = true, crashNote: String? = nil) {
+        // Before curses changes them: the settings every way out puts back.
+        TerminalBackend.installGuard(crashNote: crashNote)
         setlocale(LC_ALL, "")
         if let codeset = nl_langinfo(nl_item(CODESET)), String(cString: codeset) != "UTF-8" {
             // Without a UTF-8 locale every non-ASCII character would vanish.
@@ -32,7 +36,6 @@ public final class TerminalBackend {
         if mouse { glimpse_enable_mouse() }
         // Bracketed paste: pasted text arrives between ESC[200~ and ESC[201~.
         writeControl("\u{1B}[?2004h")
-        TerminalBackend.installSignalHandlers()
     }
 
     /// Restores the terminal. Safe to call twice.
@@ -42,7 +45,15 @@ public final class TerminalBackend {
         mousemask(0, nil)
         writeControl("\u{1B}[?2004l")
         endwin()
+        glimpse_guard_remove()
     }
+
+    /// SIGTERM, SIGHUP or SIGINT arrived: the app should save and quit (it has a few seconds before the guard
+    /// restores the terminal and ends the process itself).
+    public var quitSignal: Int32 { glimpse_guard_quit_signal() }
+
+    /// The terminal hung up (its window closed, the ssh connection dropped): nothing more can be shown or read.
+    public var terminalGone: Bool { glimpse_guard_terminal_gone() != 0 }
 
     public var size: (width: Int, height: Int) { (Int(glimpse_cols()), Int(glimpse_lines())) }
 
@@ -230,16 +241,17 @@ public final class TerminalBackend {
 
     // MARK: Signals
 
-    /// SIGTERM and SIGHUP restore the terminal before the process ends (Ctrl-C is a key in raw mode).
-    static func installSignalHandlers() {
-        for sig in [SIGTERM, SIGHUP] {
-            signal(sig) { s in
-                endwin()
-                writeControl("\u{1B}[?2004l")
-                signal(s, SIG_DFL)
-                raise(s)
-            }
+    /// What undoes the app's terminal modes, for the signal handlers: mouse reports, bracketed paste, colours,
+    /// the hidden cursor and the alternate screen (what endwin would do, in plain xterm sequences).
+    static let resetSequence = "\u{1B}[?1000l\u{1B}[?1002l\u{1B}[?1003l\u{1B}[?1006l\u{1B}[?2004l\u{1B}[0m\u{1B}[?25h\u{1B}[?1049l\r"
+
+    static func installGuard(crashNote: String?) {
+        let reset = Array(resetSequence.utf8)
+        if let crashNote {
+            try? FileManager.default.createDirectory(atPath: (crashNote as NSString).deletingLastPathComponent,
+                                                     withIntermediateDirectories: true)
         }
+        _ = glimpse_guard_install(crashNote, reset, reset.count, 3)
     }
 }
 

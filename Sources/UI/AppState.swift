@@ -242,6 +242,10 @@ public struct AppState: Sendable, Equatable {
     public var savedConversations: [ConversationSummary] = []
     /// The picker's entry that one more `d` deletes.
     public var pendingDeletion: Int? = nil
+    /// The words being typed after `/` in the conversation picker (nil when not searching).
+    public var conversationSearch: String? = nil
+    /// The search the picker's list answers, when it lists search results rather than every conversation.
+    public var searchedFor: String? = nil
 
     public init(width: Int, height: Int, theme: Theme = .dark, models: [ModelEntry] = []) {
         self.width = width

@@ -9,8 +9,8 @@ extension AppState {
         ("/ocr, /copy [gen]", "Mini-Gemini: OCR on/off in this pane; copy answer or image prompt"),
         ("/model NAME", "switch model (or F2 for the list)"),
         ("/clear", "start a new conversation"),
-        ("/resume [N]", "take up saved conversation N, or the latest (/conversations picks)"),
-        ("/save FILE", "write the conversation as Markdown"),
+        ("/resume [N], /search W", "take up conversation N (/conversations lists); find by words"),
+        ("/save FILE", "write the conversation as Markdown (FILE.json: as JSON)"),
         ("/split [MODEL]", "compare: a new pane with MODEL (F6 focus, F7 zoom, F4 all or one)"),
         ("/close", "close the focused pane"),
         ("/theme NAME", "dark, light, high-contrast, mono, or a themes/*.toml name"),
@@ -49,6 +49,9 @@ extension AppState {
             return chooseModel(i)
         case "clear": return newConversation()
         case "conversations", "history": return [.listConversations]
+        case "search":
+            guard !argument.isEmpty else { return error("/search needs words, e.g. /search red circle") }
+            return [.searchConversations(argument)]
         case "resume":
             guard let n = argument.isEmpty ? 1 : Int(argument), n >= 1 else {
                 return error("/resume takes the number /conversations gives, not '\(argument)'")
@@ -57,7 +60,11 @@ extension AppState {
         case "save":
             guard !argument.isEmpty else { return error("/save needs a file name, e.g. /save chat.md") }
             guard savedConversation != nil else { return error("nothing to save yet: ask something first") }
-            return [.exportTranscript(path: (argument as NSString).expandingTildeInPath, text: transcript)]
+            let path = (argument as NSString).expandingTildeInPath
+            if path.lowercased().hasSuffix(".json"), let saved = savedConversation {
+                return [.exportTranscript(path: path, text: saved.json)]
+            }
+            return [.exportTranscript(path: path, text: transcript)]
         case "split": return split(argument)
         case "close": return closePane()
         case "theme":

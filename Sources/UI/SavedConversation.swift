@@ -59,6 +59,13 @@ public struct SavedConversation: Codable, Sendable, Equatable {
         panes.lazy.compactMap { $0.turns.first { $0.role == "user" }?.text }.first
     }
     public var questionCount: Int { panes.map { $0.turns.filter { $0.role == "user" }.count }.max() ?? 0 }
+
+    /// As the JSON files are written (`/save FILE.json`, `glimpse history --show ID --json`).
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return ((try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}") + "\n"
+    }
 }
 
 /// One line of `/conversations`: enough to recognise a conversation without opening it.
@@ -68,12 +75,15 @@ public struct ConversationSummary: Sendable, Equatable {
     public var models: [String]
     public var firstQuestion: String
     public var questions: Int
-    public init(id: String, updated: Date, models: [String], firstQuestion: String, questions: Int) {
+    /// For a search result: the matching turn's words in context ("You: …a [red] circle…").
+    public var match: String?
+    public init(id: String, updated: Date, models: [String], firstQuestion: String, questions: Int, match: String? = nil) {
         self.id = id
         self.updated = updated
         self.models = models
         self.firstQuestion = firstQuestion
         self.questions = questions
+        self.match = match
     }
 }
 
@@ -155,16 +165,36 @@ extension AppState {
     /// `/conversations`: the saved conversations, most recent first, in a picker (numbered as `/resume N` counts).
     mutating func listConversations(_ list: [ConversationSummary], folder: String) {
         savedConversations = list
+        searchedFor = nil
+        conversationSearch = nil
         guard !list.isEmpty else { return note("No saved conversations in \(folder).") }
         overlay = .conversationPicker(0)
     }
 
-    /// Keys in the picker: Enter resumes, `d` twice deletes (the first only asks), Up/Down/Esc as in every picker.
+    /// The picker again, listing the conversations a search found (it stays open when none did, to search again).
+    mutating func showSearchResults(_ list: [ConversationSummary], query: String) {
+        savedConversations = list
+        searchedFor = query
+        conversationSearch = nil
+        pendingDeletion = nil
+        overlay = .conversationPicker(0)
+    }
+
+    /// Keys in the picker: Enter resumes, `d` twice deletes (the first only asks), `/` searches (words typed,
+    /// Enter looks), Up/Down/Esc as in every picker.
     mutating func pickConversation(_ key: Key, index i: Int) -> [Effect] {
+        if let words = conversationSearch { return typeSearch(key, words: words) }
+        if key == .character("/") {
+            pendingDeletion = nil
+            conversationSearch = ""
+            return []
+        }
         guard key == .character("d") || key == .delete else {
             pendingDeletion = nil
-            return pick(key, index: i, count: savedConversations.count, make: { .conversationPicker($0) }) { _, i in
-                [.resumeConversation(i + 1)]
+            let list = savedConversations
+            if key == .escape { searchedFor = nil }
+            return pick(key, index: i, count: list.count, make: { .conversationPicker($0) }) { _, i in
+                [.resumeConversationID(list[i].id)]
             }
         }
         guard pendingDeletion == i, savedConversations.indices.contains(i) else {
@@ -178,9 +208,30 @@ extension AppState {
         return [.deleteConversation(id)]
     }
 
+    /// Typing the words of a search in the picker.
+    mutating func typeSearch(_ key: Key, words: String) -> [Effect] {
+        switch key {
+        case .character(let c): conversationSearch = words + String(c)
+        case .paste(let text): conversationSearch = words + text.replacingOccurrences(of: "\n", with: " ")
+        case .backspace: conversationSearch = String(words.dropLast())
+        case .escape: conversationSearch = nil
+        case .enter:
+            conversationSearch = nil
+            let query = words.trimmingCharacters(in: .whitespaces)
+            return query.isEmpty ? [] : [.searchConversations(query)]
+        default: break
+        }
+        return []
+    }
+
     var conversationPickerTitle: String {
-        pendingDeletion.map { "Delete conversation \($0 + 1)? d again deletes it, any other key keeps it" }
-            ?? "Saved conversations (Enter resumes, d deletes, Esc closes)"
+        if let words = conversationSearch { return "Search: \(words)▏ (Enter searches, Esc back)" }
+        if let i = pendingDeletion { return "Delete conversation \(i + 1)? d again deletes it, any other key keeps it" }
+        if let query = searchedFor {
+            let n = savedConversations.count
+            return "\(n) conversation\(n == 1 ? "" : "s") with \"\(query)\" (Enter resumes, / searches again, Esc closes)"
+        }
+        return "Saved conversations (Enter resumes, d deletes, / searches, Esc closes)"
     }
 
     /// Made once: the picker's lines are drawn every frame it is open. (Render runs on the main thread only.)
@@ -196,6 +247,7 @@ extension AppState {
         return savedConversations.enumerated().map { i, c in
             let question = c.firstQuestion.count > 60 ? String(c.firstQuestion.prefix(59)) + "…" : c.firstQuestion
             let questions = "\(c.questions) question\(c.questions == 1 ? "" : "s")"
+            if let match = c.match { return "\(i + 1)  \(format.string(from: c.updated))  \(match)" }
             return "\(i + 1)  \(format.string(from: c.updated))  \(c.models.joined(separator: ", ")), \(questions): \(question)"
         }
     }

@@ -75,3 +75,29 @@ extension AppState {
         }.joined()
     }
 }
+
+extension SavedConversation {
+    /// The conversation as Markdown, from what was kept (`glimpse history --show`): the transcript `/save` writes,
+    /// less the image sizes and pixel boxes, which need the images.
+    public func markdown(title: String) -> String {
+        var out = ["# \(title)", ""]
+        if !images.isEmpty {
+            out += ["Images: " + images.map { "`\($0)`" }.joined(separator: ", "), ""]
+        }
+        for (k, pane) in panes.enumerated() {
+            let name = pane.model ?? "no model"
+            if panes.count > 1 { out += ["## \(AppState.paneLetter(k)): \(name)", ""] }
+            for turn in pane.turns {
+                if turn.role == "user" { out += ["**You:** " + turn.text, ""]; continue }
+                out += ["**\(name):** " + AppState.answerWithLabels(turn.text), ""]
+                let boxes = GroundedText(parsing: turn.text).boxes
+                for (i, item) in boxes.enumerated() {
+                    out.append("- [\(i + 1)] \(item.label.isEmpty ? "(box)" : item.label): \(item.box.text)")
+                }
+                if !boxes.isEmpty { out.append("") }
+            }
+        }
+        while out.last == "" { out.removeLast() }
+        return out.joined(separator: "\n") + "\n"
+    }
+}

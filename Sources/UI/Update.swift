@@ -37,6 +37,8 @@ public enum AppEvent: Sendable, Equatable {
     case conversationNamed(String)
     /// `/conversations`: what is saved in `folder`, most recent first (the current conversation left out).
     case conversationList([ConversationSummary], folder: String)
+    /// `/search` or `/` in the picker: the conversations matching `query`, best first, each with its best match.
+    case searchResults(query: String, [ConversationSummary])
     /// `/resume`: a saved conversation read back, with the images that could still be decoded.
     case resumed(SavedConversation, id: String, images: [ImageEntry], missing: [String])
 }
@@ -67,6 +69,10 @@ public enum Effect: Sendable, Equatable {
     case listConversations
     /// Take up the Nth most recent saved conversation other than this one (1: the latest).
     case resumeConversation(Int)
+    /// Take up the saved conversation of this id (chosen in the picker).
+    case resumeConversationID(String)
+    /// Search the saved conversations' questions and answers for these words.
+    case searchConversations(String)
     /// Delete the saved conversation of this id (its file).
     case deleteConversation(String)
     /// Keep this conversation (about to be cleared) in the saved conversation of this id (nil: a new one).
@@ -164,6 +170,8 @@ extension AppState {
             conversationID = id
         case .conversationList(let list, let folder):
             listConversations(list, folder: folder)
+        case .searchResults(let query, let list):
+            showSearchResults(list, query: query)
         case .resumed(let saved, let id, let found, let missing):
             return resume(saved, id: id, images: found, missing: missing)
         }

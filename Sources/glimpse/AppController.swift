@@ -28,7 +28,7 @@ final class AppController {
     private var ocrAnnounced: [Int: String] = [:]
     private let themeFolders: [String]
     /// Where conversations and the input history are kept; nil with `save_conversations = false`.
-    let store: ConversationStore?
+    var archive: ConversationArchive?
     let inputHistory: InputHistory?
     var saved: (id: String, conversation: SavedConversation)? = nil
     var historySaved = 0
@@ -46,7 +46,9 @@ final class AppController {
     init(models: [ModelEntry], initialModel: Int?, theme: Theme, themeFolders: [String], mouse: Bool = true,
          keyMap: KeyMap = KeyMap(), notices: [String] = [], comparing: [Int] = [], saving: Bool = true,
          resuming: Bool = false, graphics: GraphicsSetup.Choice) {
-        backend = TerminalBackend(mouse: mouse)
+        let crashNote = CrashNote.standard()
+        let lastCrash = crashNote.takeLast()
+        backend = TerminalBackend(mouse: mouse, crashNote: crashNote.path)
         let size = backend.size
         state = AppState(width: size.width, height: size.height, theme: theme, models: models)
         state.keyMap = keyMap
@@ -55,10 +57,15 @@ final class AppController {
         pixels = PixelPresenter(graphics: graphics.outcome.graphics, multiplexer: graphics.outcome.multiplexer, cell: graphics.cell)
         if graphics.outcome.graphics.isPixels { backend.preparePixelImages() }
         for notice in notices { _ = state.update(.notice(notice)) }
+        if let lastCrash { _ = state.update(.notice(lastCrash)) }
         if let hint = graphics.outcome.hint { _ = state.update(.notice(hint)) }
         self.themeFolders = themeFolders
         self.initialModel = initialModel
-        store = saving ? .standard() : nil
+        if saving {
+            let (opened, said) = Archives.open()
+            archive = opened
+            for notice in said { _ = state.update(.notice(notice)) }
+        }
         inputHistory = saving ? .standard() : nil
         if let entries = inputHistory?.load() { state.input.loadHistory(entries) }
         historySaved = state.input.history.count
@@ -76,6 +83,8 @@ final class AppController {
         // With --resume the image joins the resumed conversation's, once it is read.
         if let image { if resumePending { afterResume.append(.attachImage(path: image)) } else { perform([.attachImage(path: image)]) } }
         while !state.quitting {
+            // SIGTERM, SIGHUP or a kill -INT, or the terminal closed: save and quit as if asked to.
+            if backend.quitSignal != 0 || backend.terminalGone { state.quitting = true; break }
             let (keys, resized) = backend.readKeys()
             if resized {
                 let size = backend.size
@@ -96,8 +105,8 @@ final class AppController {
         pixels.removeAll(backend: backend)
         backend.shutdown()
         // Back on the plain terminal: say where the conversation is, and how to go on with it.
-        if let saved, let store, saved.id == state.conversationID {
-            print("Conversation saved in \(store.path(of: saved.id))\n(glimpse --resume takes it up again)")
+        if let saved, let archive, saved.id == state.conversationID {
+            print("Conversation \(saved.id) saved in \(archive.location)\n(glimpse --resume takes it up again)")
         }
     }
 
@@ -150,6 +159,8 @@ final class AppController {
             case .generate(let id, let messages, let paths, let settings): generate(id, messages, paths, settings)
             case .listConversations: listConversations()
             case .resumeConversation(let n): resumeConversation(n)
+            case .resumeConversationID(let id): resumeConversation(id: id)
+            case .searchConversations(let words): searchConversations(words)
             case .exportTranscript(let path, let text): exportTranscript(text, to: path)
             case .saveConversation(let conversation, let id): save(conversation, id: id)
             case .deleteConversation(let id): deleteConversation(id)

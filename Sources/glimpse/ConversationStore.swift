@@ -1,10 +1,12 @@
 import Foundation
+import History
 import UI
 
-/// Where conversations are kept: one JSON file per conversation in `$XDG_DATA_HOME/glimpse/conversations`
-/// (default `~/.local/share/glimpse/conversations`), named by when it began (`2026-11-23-134005.json`), so the
-/// files sort by age and a person can read, copy or delete them.
-struct ConversationStore {
+/// Conversations as JSON files, one per conversation in `$XDG_DATA_HOME/glimpse/conversations` (default
+/// `~/.local/share/glimpse/conversations`), named by when it began (`2026-11-23-134005.json`). Earlier Glimpses
+/// kept them so; now it is where conversations go while the history database cannot be used, and the database
+/// takes them in from here.
+struct ConversationStore: Sendable {
     let folder: String
 
     static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> ConversationStore {
@@ -15,14 +17,16 @@ struct ConversationStore {
 
     func path(of id: String) -> String { "\(folder)/\(id).json" }
 
+    func newID() -> String { Self.newID { FileManager.default.fileExists(atPath: path(of: $0)) } }
+
     /// A new id from the time, with a suffix if a conversation began in the same second.
-    func newID(now: Date = Date()) -> String {
+    static func newID(now: Date = Date(), taken: (String) -> Bool) -> String {
         let format = DateFormatter()
         format.locale = Locale(identifier: "en_US_POSIX")
         format.dateFormat = "yyyy-MM-dd-HHmmss"
         let stem = format.string(from: now)
         var id = stem, n = 1
-        while FileManager.default.fileExists(atPath: path(of: id)) { n += 1; id = "\(stem)-\(n)" }
+        while taken(id) { n += 1; id = "\(stem)-\(n)" }
         return id
     }
 
@@ -39,18 +43,7 @@ struct ConversationStore {
         }
     }
 
-    func load(id: String) throws -> SavedConversation {
-        let file = path(of: id)
-        guard let data = FileManager.default.contents(atPath: file) else { throw CatalogError("\(file): cannot be read") }
-        let saved: SavedConversation
-        do { saved = try JSONDecoder().decode(SavedConversation.self, from: data) } catch {
-            throw CatalogError("\(file): not a saved conversation (\(Self.describe(error)))")
-        }
-        guard saved.version <= SavedConversation.currentVersion else {
-            throw CatalogError("\(file): saved by a newer Glimpse (version \(saved.version)); update Glimpse to resume it")
-        }
-        return saved
-    }
+    func load(id: String) throws -> SavedConversation { try HistoryDatabase.decodeJSON(file: path(of: id)) }
 
     /// The saved conversations, most recently changed first, and why any file could not be read.
     func list(excluding current: String? = nil) -> (found: [ConversationSummary], problems: [String]) {
@@ -67,21 +60,6 @@ struct ConversationStore {
                                              firstQuestion: saved.firstQuestion ?? "", questions: saved.questionCount))
         }
         return (found.sorted { ($0.updated, $0.id) > ($1.updated, $1.id) }, problems)
-    }
-
-    /// A decoding error in a sentence: where in the file, and what was wrong.
-    static func describe(_ error: Error) -> String {
-        guard let e = error as? DecodingError else { return "\(error)" }
-        func at(_ context: DecodingError.Context) -> String {
-            let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-            return path.isEmpty ? "" : " at \(path)"
-        }
-        switch e {
-        case .dataCorrupted(let c): return "not valid JSON\(at(c))"
-        case .keyNotFound(let key, let c): return "'\(key.stringValue)' missing\(at(c))"
-        case .typeMismatch(_, let c), .valueNotFound(_, let c): return "\(c.debugDescription)\(at(c))"
-        @unknown default: return "\(error)"
-        }
     }
 }
 

@@ -7,7 +7,7 @@ struct Glimpse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "glimpse",
         abstract: "Chat about images with vision-language models, on your own machine.",
-        subcommands: [App.self, Ask.self, Serve.self, Models.self, Info.self, Bench.self, BenchUI.self, BenchPanes.self, BenchServe.self, Tokenize.self, Logits.self],
+        subcommands: [App.self, Ask.self, Serve.self, Models.self, HistoryCommand.self, Info.self, Bench.self, BenchUI.self, BenchPanes.self, BenchServe.self, Tokenize.self, Logits.self],
         defaultSubcommand: App.self)
 
     /// ArgumentParser's entry, after refusing a GLIMPSE_KERNELS level this machine cannot run (a forced level is

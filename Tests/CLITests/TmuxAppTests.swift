@@ -156,6 +156,28 @@ final class TmuxAppTests: XCTestCase {
                      + "\(arguments) \(image); echo EXITED $?; stty -g > \(sttyAfter); sleep 60")
     }
 
+    /// `glimpse history ARGUMENTS` on the test's data folder, as text.
+    func historyText(_ arguments: String...) throws -> String { try historyText(arguments: arguments) }
+
+    /// `glimpse history --json ...`, decoded.
+    func history(_ arguments: String...) throws -> [[String: Any]] {
+        let text = try historyText(arguments: ["--json"] + arguments.filter { $0 != "--json" })
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]], text)
+    }
+
+    func historyText(arguments: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: BadInputTests.binary)
+        p.arguments = ["history"] + arguments
+        p.environment = ["XDG_DATA_HOME": tmp.path + "/data", "XDG_STATE_HOME": tmp.path + "/state", "HOME": tmp.path]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     func quitAndCheckTerminal(file: StaticString = #filePath, line: UInt = #line) {
         key("C-c")
         waitFor("the exit", file: file, line: line) { $0.contains("EXITED 0") }
@@ -207,11 +229,10 @@ extension TmuxAppTests {
         quitAndCheckTerminal()
         waitFor("where it was saved, on the terminal") { $0.contains("\n(glimpse --resume takes it up again)") }
 
-        let folder = tmp.appendingPathComponent("data/glimpse/conversations")
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
-        XCTAssertEqual(files.count, 1, "one conversation, one file")
-        let file = folder.appendingPathComponent(files[0])
-        XCTAssertTrue(try String(contentsOf: file, encoding: .utf8).contains("how many objects are there?"))
+        let listed = try history("--json")
+        XCTAssertEqual(listed.count, 1, "one conversation in the history")
+        let id = try XCTUnwrap(listed.first?["id"] as? String)
+        XCTAssertEqual(listed.first?["firstQuestion"] as? String, "[vqa] how many objects are there?")
 
         _ = tmux("kill-session", "-t", session)
         try FileManager.default.removeItem(atPath: sttyAfter)
@@ -228,6 +249,11 @@ extension TmuxAppTests {
         key("Enter")
         waitFor("the follow-up in VQA mode") { s in self.lastExchange(s).question == "[vqa] is there a red circle?"
             && !self.lastExchange(s).answer.isEmpty && s.contains("Enter sends") }
+        type("/search red circ")
+        key("Enter")
+        waitFor("the search result") { $0.contains("1 conversation with \"red circ\"") && $0.contains("You: [vqa] is there a [red] [circle]?") }
+        key("Escape")
+        waitFor("the picker closed") { !$0.contains("conversation with") }
         let transcript = tmp.appendingPathComponent("chat.md").path
         type("/save \(transcript)")
         key("Enter")
@@ -237,9 +263,9 @@ extension TmuxAppTests {
         XCTAssertTrue(markdown.contains("**You:** [vqa] is there a red circle?"), markdown)
         quitAndCheckTerminal()
 
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }, files,
-                       "the follow-up went into the same file")
-        XCTAssertTrue(try String(contentsOf: file, encoding: .utf8).contains("is there a red circle?"))
+        XCTAssertEqual(try history("--json").map { $0["id"] as? String }, [id], "the follow-up went into the same conversation")
+        XCTAssertEqual(try history("--json").first?["questions"] as? Int, 2)
+        XCTAssertTrue(try historyText("--show", id).contains("**You:** [vqa] is there a red circle?"))
     }
 }
 

@@ -186,13 +186,13 @@ final class SavedConversationTests: XCTestCase {
         XCTAssertEqual(lines.count, 14)
         XCTAssertTrue(lines[0].hasPrefix("1  ") && lines[0].contains("shapes, other, 1 question: long question") && lines[0].hasSuffix("…"))
         XCTAssertTrue(lines[1].hasPrefix("2  ") && lines[1].hasSuffix("2 questions: [vqa] question 2"))
-        XCTAssertTrue(s.render().text.contains("Saved conversations (Enter resumes, d deletes"))
+        XCTAssertTrue(s.render().text.contains("Saved conversations (Enter resumes, d deletes, / searches"))
 
         // Down past the panel's height scrolls; Enter takes up the one chosen, as /resume N would.
         for _ in 0 ..< 13 { _ = s.send(.key(.down)) }
         XCTAssertTrue(s.render().text.contains("[vqa] question 14"), "the selection stays in view")
         _ = s.send(.key(.up))
-        XCTAssertEqual(s.send(.key(.enter)), [.resumeConversation(13)])
+        XCTAssertEqual(s.send(.key(.enter)), [.resumeConversationID("c13")])
         XCTAssertEqual(s.overlay, Overlay.none)
 
         _ = s.send(.conversationList([], folder: "/data/conversations"))
@@ -213,9 +213,42 @@ final class SavedConversationTests: XCTestCase {
         XCTAssertEqual(s.send(.key(.character("d"))), [.deleteConversation("c2")])
         XCTAssertEqual(s.savedConversations.map(\.id), ["c1", "c3"])
         XCTAssertEqual(s.overlay, .conversationPicker(1), "the picker stays, on the next one")
-        XCTAssertEqual(s.send(.key(.enter)), [.resumeConversation(2)], "numbers follow the list as it is now")
+        XCTAssertEqual(s.send(.key(.enter)), [.resumeConversationID("c3")], "the list as it is now")
         _ = s.send(.conversationList([list[0]], folder: "/data"), .key(.delete), .key(.delete))
         XCTAssertEqual(s.overlay, Overlay.none, "the last one gone, the picker closes")
+    }
+
+    func testSearchingFromThePickerAndTheCommandLine() {
+        var s = AppState(width: 100, height: 30, models: models)
+        s.type("/search red circle")
+        XCTAssertEqual(s.send(.key(.enter)), [.searchConversations("red circle")])
+        s.type("/search")
+        XCTAssertEqual(s.send(.key(.enter)), [])
+        XCTAssertTrue(s.messages.last?.text.contains("/search needs words, e.g. /search red circle") ?? false, "\(s.messages.last?.text ?? "")")
+
+        let list = (1 ... 3).map { ConversationSummary(id: "c\($0)", updated: Date(), models: ["shapes"], firstQuestion: "q\($0)", questions: 1) }
+        _ = s.send(.conversationList(list, folder: "/data"))
+        // `/` starts the words (d is typed, not a deletion), Backspace takes one back, Enter looks them up.
+        XCTAssertEqual(s.send(.key(.character("/")), .key(.character("r")), .key(.character("e")), .key(.character("d")),
+                              .key(.character("x")), .key(.backspace)), [])
+        XCTAssertNil(s.pendingDeletion)
+        XCTAssertTrue(s.render().text.contains("Search: red▏ (Enter searches, Esc back)"), s.render().text)
+        XCTAssertEqual(s.send(.key(.enter)), [.searchConversations("red")])
+        var found = list[2]
+        found.match = "You: is there a [red] circle? (+1 more)"
+        _ = s.send(.searchResults(query: "red", [found]))
+        XCTAssertEqual(s.overlay, .conversationPicker(0))
+        let text = s.render().text
+        XCTAssertTrue(text.contains("1 conversation with \"red\" (Enter resumes"), text)
+        XCTAssertTrue(text.contains("You: is there a [red] circle? (+1 more)"), text)
+        XCTAssertEqual(s.send(.key(.enter)), [.resumeConversationID("c3")])
+        // Nothing found: the picker stays, saying so, to search again; Esc in the words goes back to the list.
+        _ = s.send(.searchResults(query: "zebra", []))
+        XCTAssertTrue(s.render().text.contains("0 conversations with \"zebra\""))
+        XCTAssertTrue(s.render().text.contains("(none found)"))
+        _ = s.send(.key(.character("/")), .key(.character("q")), .key(.escape))
+        XCTAssertNil(s.conversationSearch)
+        XCTAssertEqual(s.overlay, .conversationPicker(0))
     }
 
     func testHistoryFromEarlierRunsComesFirst() {
