@@ -78,6 +78,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // MARK: Fuzzing: every reader of strangers' files as a function of bytes; `glimpse-fuzz` drives them
+        // (libFuzzer when built by scripts/fuzz, else it replays files).
+        .target(name: "FuzzTargets", dependencies: ["GGUF", "Models", "Tokenizers", "Vision", "Tasks", "UI", "History"]),
+        .target(name: "CFuzzDriver"),
+        .executableTarget(name: "glimpse-fuzz", dependencies: ["FuzzTargets", "CFuzzDriver"]),
+
         // MARK: Tests
         .testTarget(name: "GGUFTests", dependencies: ["GGUF"]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors", "GGUF"]),
@@ -90,6 +96,7 @@ let package = Package(
                                                      .product(name: "AsyncHTTPClient", package: "async-http-client"),
                                                      .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "HistoryTests", dependencies: ["History", "UI", "Tasks"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
         .testTarget(name: "UITests", dependencies: ["UI", "Tasks"], exclude: ["Snapshots"]),
         .testTarget(name: "ImagePreviewTests", dependencies: ["ImagePreview", "UI", "Tasks"]),
         .testTarget(name: "VisionTests", dependencies: ["Vision", "GGUF", "Tensors"]),

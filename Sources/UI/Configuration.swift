@@ -53,6 +53,10 @@ public struct Configuration: Sendable, Equatable {
 
     public static func parse(_ text: String, source: String) -> Configuration {
         var c = Configuration()
+        if let (line, message) = TOMLGuard.problem(text) {
+            c.problems.append("\(source):\(line): \(message) (the configuration is ignored)")
+            return c
+        }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
             c.problems.append("\(source):\(e.source.begin.line): \(e.description) (the configuration is ignored)")

@@ -62,6 +62,7 @@ extension Theme {
     }
 
     public static func parse(_ text: String, name: String, source: String = "theme") throws -> Theme {
+        if let (line, message) = TOMLGuard.problem(text) { throw ThemeError(description: "\(source):\(line): \(message)") }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
             throw ThemeError(description: "\(source):\(e.source.begin.line): \(e.description)")

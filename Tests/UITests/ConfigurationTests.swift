@@ -3,6 +3,18 @@ import UI
 import XCTest
 
 final class ConfigurationTests: XCTestCase {
+    /// toml++ (under TOMLKit) aborts on these instead of reporting them (found by the config fuzzer).
+    func testTableHeadersTheTOMLParserWouldAbortOnAreReported() throws {
+        for text in ["[{models]]\n", "a = 1\n[ [x]\n", "[[ {x]]", "[.x]", "[=]"] {
+            let c = Configuration.parse(text, source: "config.toml")
+            XCTAssertEqual(c.problems.count, 1, text)
+            XCTAssertTrue(c.problems.first?.hasPrefix("config.toml:") ?? false, c.problems.first ?? "")
+            XCTAssertThrowsError(try Theme.parse(text, name: "t", source: "t.toml"), text)
+        }
+        // A header-like line inside a multi-line string is text, not a header.
+        XCTAssertEqual(Configuration.parse("x = \"\"\"\n[{not a header\n\"\"\"\ntheme = \"light\"\n", source: "c").theme, "light")
+    }
+
     func testAFullConfiguration() {
         let c = Configuration.parse("""
             default_model = "llava"
