@@ -14,7 +14,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         // HTTP: the client of remote panes (streams, TLS, timeouts) and the server of `glimpse serve`.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -63,7 +62,7 @@ let package = Package(
                                                .product(name: "Logging", package: "swift-log")]),
 
         // MARK: Terminal app: state, update and render (no ncurses), one ncurses backend, chafa previews
-        .target(name: "UI", dependencies: ["Tasks", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "UI", dependencies: ["Tasks"]),
         // The terminal restored whatever ends the process: signal handlers in C, where async-signal safety can be kept.
         .target(name: "CTerminalGuard"),
         .target(name: "Terminal", dependencies: ["UI", "CNcursesw", "CTerminalGuard"]),

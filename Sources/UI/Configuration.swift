@@ -1,6 +1,5 @@
 import Foundation
 import Tasks
-import TOMLKit
 
 /// `config.toml` ($XDG_CONFIG_HOME/glimpse, else ~/.config/glimpse):
 ///
@@ -53,13 +52,9 @@ public struct Configuration: Sendable, Equatable {
 
     public static func parse(_ text: String, source: String) -> Configuration {
         var c = Configuration()
-        if let (line, message) = TOMLGuard.problem(text) {
-            c.problems.append("\(source):\(line): \(message) (the configuration is ignored)")
-            return c
-        }
         let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
-            c.problems.append("\(source):\(e.source.begin.line): \(e.description) (the configuration is ignored)")
+        do { table = try TOMLTable(parsing: text) } catch let e as TOMLError {
+            c.problems.append("\(source):\(e.line): \(e.message) (the configuration is ignored)")
             return c
         } catch {
             c.problems.append("\(source): \(error)")

@@ -1,5 +1,4 @@
 import Foundation
-import TOMLKit
 
 /// Colours by role. Loaded from `themes/NAME.toml`; every role has a default, so a theme names only what it
 /// changes.
@@ -62,10 +61,9 @@ extension Theme {
     }
 
     public static func parse(_ text: String, name: String, source: String = "theme") throws -> Theme {
-        if let (line, message) = TOMLGuard.problem(text) { throw ThemeError(description: "\(source):\(line): \(message)") }
         let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
-            throw ThemeError(description: "\(source):\(e.source.begin.line): \(e.description)")
+        do { table = try TOMLTable(parsing: text) } catch let e as TOMLError {
+            throw ThemeError(description: "\(source):\(e.line): \(e.message)")
         }
         var theme = table["inherits"]?.string == "mono" ? Theme.mono : Theme.dark
         theme.name = name
@@ -102,7 +100,7 @@ extension Theme {
         return s
     }
 
-    static func color(_ v: TOMLValueConvertible, role: String, source: String) throws -> Color {
+    static func color(_ v: TOMLValue, role: String, source: String) throws -> Color {
         if let i = v.int {
             guard (0 ... 255).contains(i) else { throw ThemeError(description: "\(source): colour \(i) of '\(role)' is not 0...255") }
             return .indexed(UInt8(i))

@@ -26,6 +26,7 @@ public enum LlamaArchitecture: Architecture {
         let extras = try file.decode(Extras.self, prefix: "\(name).")
         try hp.check(file, ropeScaling: extras.ropeScalingType)
         let ropeDims = extras.ropeDimensions ?? hp.headDim
+        try hp.checkRope(dimensions: ropeDims, file)
         let factor = hp.ropeScalingFactor ?? extras.ropeScaleLinear ?? 1
         let loader = TensorLoader(file: file)
         let factors = try loader.optionalFloats("rope_freqs.weight", ropeDims / 2)
