@@ -26,23 +26,14 @@ import sys
 import tempfile
 import time
 
+from tmux_app import app_pid, screen, tmux
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUESTIONS = ["Tell me a long story about a red circle.", "Describe a walk in a forest, step by step.",
              "Explain how a star is born, in detail.", "Write a letter to a friend about the sea."]
 
 
-def tmux(*args):
-    return subprocess.run(["tmux", *args], capture_output=True, text=True).stdout
 
-
-def screen(session):
-    return tmux("capture-pane", "-t", session, "-p")
-
-
-def app_pid(session):
-    shell = tmux("display-message", "-p", "-t", session, "#{pane_pid}").strip()
-    out = subprocess.run(["pgrep", "-P", shell, "-x", "glimpse"], capture_output=True, text=True).stdout.split()
-    return int(out[0]) if out else None
 
 
 def wait(session, predicate, timeout=60):

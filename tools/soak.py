@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+from tmux_app import app_pid, screen, tmux
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KEYS = ["Enter", "Escape", "Tab", "BTab", "Up", "Down", "Left", "Right", "PageUp", "PageDown", "Home", "End",
         "BSpace", "DC", "F1", "F2", "F3", "F4", "F6", "F7", "F8", "C-l", "C-r", "C-a", "C-e", "C-k", "C-u", "C-w",
@@ -28,9 +30,6 @@ COMMANDS = ["/task vqa", "/task grounding", "/task caption", "/task detection", 
             "/clear", "/conversations", "/search star", "/resume", "/model shapes", "/save {tmp}/soak.md",
             "/ocr", "/copy", "/set seed 3", "/image {bad}", "/image {good}", "/image {text}", "/image /no/such.png"]
 
-
-def tmux(*args):
-    return subprocess.run(["tmux", *args], capture_output=True, text=True).stdout
 
 
 def rss_kb(pid):
@@ -43,11 +42,6 @@ def rss_kb(pid):
         return None
     return None
 
-
-def app_pid(session):
-    shell = tmux("display-message", "-p", "-t", session, "#{pane_pid}").strip()
-    out = subprocess.run(["pgrep", "-P", shell, "-x", "glimpse"], capture_output=True, text=True).stdout.split()
-    return int(out[0]) if out else None
 
 
 def main():

@@ -122,12 +122,7 @@ private struct TOMLParser {
                 try Self.header(&root, path[...], isArray: isArray, line: start)
                 current = path
             } else {
-                let path = try key()
-                skipSpaces()
-                guard peek == "=" else { throw fail("expected '=' after the key '\(path.joined(separator: "."))'") }
-                advance()
-                skipSpaces()
-                let v = try value()
+                let (path, v) = try keyValue()
                 try endOfLine()
                 try Self.within(&root, current[...], line: start) { table in try Self.assign(&table, path[...], v, line: start) }
             }
@@ -201,6 +196,16 @@ private struct TOMLParser {
 
     // MARK: Keys
 
+    /// `key = value`, the key possibly dotted.
+    mutating func keyValue() throws -> ([String], TOMLValue) {
+        let path = try key()
+        skipSpaces()
+        guard peek == "=" else { throw fail("expected '=' after the key '\(path.joined(separator: "."))'") }
+        advance()
+        skipSpaces()
+        return (path, try value())
+    }
+
     mutating func key() throws -> [String] {
         var parts: [String] = []
         while true {
@@ -267,12 +272,7 @@ private struct TOMLParser {
         if peek == "}" { advance(); return .table(table) }
         while true {
             skipSpaces()
-            let path = try key()
-            skipSpaces()
-            guard peek == "=" else { throw fail("expected '=' after the key '\(path.joined(separator: "."))'") }
-            advance()
-            skipSpaces()
-            let v = try value()
+            let (path, v) = try keyValue()
             try Self.assign(&table, path[...], v, line: line)
             skipSpaces()
             if peek == "," { advance(); continue }
