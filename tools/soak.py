@@ -147,7 +147,12 @@ def main():
     series = [f"{t / 60:.1f}m {kb / 1024:.0f}" for t, kb in samples[:: max(1, len(samples) // 12)]]
     print("soak: RSS over time (min MB): " + ", ".join(series))
     print(f"soak: alive to the end: {alive}; quit with exit 0: {exited}; stty -g equal before and after: {same_tty}")
-    failed = not alive or not exited or not same_tty or growth > args.max_growth_mb
+    # Up to four panes, their models' KV caches and the image caches are still coming into use for the first
+    # minutes, so memory is judged on runs of 10 minutes or more (scripts/soak 30); shorter ones judge the rest.
+    judged = args.minutes >= 10
+    if not judged:
+        print("soak: memory not judged (a run under 10 minutes has not reached a steady state)")
+    failed = not alive or not exited or not same_tty or (judged and growth > args.max_growth_mb)
     if failed:
         print("soak: FAILED; last screen:\n" + screen)
     shutil.rmtree(work, ignore_errors=True)
