@@ -50,6 +50,7 @@ extension HistoryDatabase {
         guard saved.version <= SavedConversation.currentVersion else {
             throw HistoryError(path: file, "saved by a newer Glimpse (version \(saved.version)); update Glimpse to resume it")
         }
+        guard !saved.panes.isEmpty else { throw HistoryError(path: file, "not a saved conversation (it has no panes)") }
         return saved
     }
 

@@ -115,6 +115,11 @@ extension AppState {
     /// model ready), tasks, settings and turns, and the images that could still be read (`images`; the paths in
     /// `missing` are named in a notice). The conversation goes on in the same file (`id`).
     public mutating func resume(_ saved: SavedConversation, id: String, images found: [ImageEntry], missing: [String]) -> [Effect] {
+        // A hand-edited or damaged file may list no panes; the app always has one (found by the conversation fuzzer).
+        guard !saved.panes.isEmpty else {
+            messages.append(Message(.error, "The conversation \(id) has no panes to take up; nothing was changed."))
+            return []
+        }
         var effects = newConversation()
         while panes.count > saved.panes.count {
             let closing = panes.removeLast()

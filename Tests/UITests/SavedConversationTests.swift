@@ -218,6 +218,15 @@ final class SavedConversationTests: XCTestCase {
         XCTAssertEqual(s.overlay, Overlay.none, "the last one gone, the picker closes")
     }
 
+    /// Found by the conversation fuzzer: a file listing no panes closed every pane, then crashed.
+    func testAConversationWithNoPanesIsRefused() {
+        var s = AppState(width: 100, height: 30, models: models)
+        XCTAssertEqual(s.resume(SavedConversation(images: [], panes: []), id: "empty", images: [], missing: []), [])
+        XCTAssertEqual(s.panes.count, 1)
+        XCTAssertEqual(s.messages.last?.text, "The conversation empty has no panes to take up; nothing was changed.")
+        _ = s.render()
+    }
+
     func testSearchingFromThePickerAndTheCommandLine() {
         var s = AppState(width: 100, height: 30, models: models)
         s.type("/search red circle")
